@@ -1,0 +1,105 @@
+// FileSystem: the only way the engine touches storage.
+//
+// Every byte the engine reads or writes, and every fsync, rename, unlink,
+// mkdir, directory listing and lock goes through this interface, so that a
+// simulated file system (crash_sim/) sees everything and can crash or fail at
+// any operation. The POSIX implementation is FileSystem::Default().
+//
+// Durability rules the engine relies on, which a FileSystem must model:
+//  - WritableFile::Append hands bytes to the OS (they survive a process crash)
+//    but they are durable only after WritableFile::Sync returned OK.
+//  - Creating, renaming or removing a file is durable only after SyncDir on
+//    its directory returned OK.
+//  - After a failed Sync the file's unsynced bytes may be gone; the caller must
+//    not retry and believe a later success.
+//
+// Thread safety: a FileSystem and a RandomAccessFile may be used from many
+// threads at once; a SequentialFile or WritableFile by one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lightning/status.h"
+
+namespace lightning {
+
+// Read front to back (log and manifest replay).
+class SequentialFile {
+ public:
+  virtual ~SequentialFile();
+  // Reads up to n bytes into scratch; *result points into scratch. A short or
+  // empty result means end of file.
+  virtual Status Read(size_t n, char* scratch, std::string_view* result) = 0;
+  virtual Status Skip(uint64_t n) = 0;
+};
+
+// Read at offsets (table files). Safe for concurrent use.
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile();
+  // Reads up to n bytes at offset; *result may point into scratch or into
+  // memory owned by the file. Short only at end of file.
+  virtual Status Read(uint64_t offset, size_t n, char* scratch,
+                      std::string_view* result) const = 0;
+};
+
+// Append-only writes (logs, tables, manifests, CURRENT).
+class WritableFile {
+ public:
+  virtual ~WritableFile();
+  // Hands the bytes to the OS before returning (no user-space buffering), so
+  // they survive a process crash once Append returns OK.
+  virtual Status Append(std::string_view data) = 0;
+  // Makes everything appended so far durable (fdatasync/fsync).
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+};
+
+// Held while a database is open; released by UnlockFile.
+class FileLock {
+ public:
+  virtual ~FileLock();
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem();
+
+  // The process-wide POSIX file system. Never deleted.
+  static FileSystem* Default();
+
+  virtual Status NewSequentialFile(const std::string& path,
+                                   std::unique_ptr<SequentialFile>* file) = 0;
+  virtual Status NewRandomAccessFile(const std::string& path,
+                                     std::unique_ptr<RandomAccessFile>* file) = 0;
+  // Creates the file, or truncates an existing one.
+  virtual Status NewWritableFile(const std::string& path,
+                                 std::unique_ptr<WritableFile>* file) = 0;
+
+  virtual bool FileExists(const std::string& path) = 0;
+  // Names (not paths) of the entries of a directory, without "." and "..".
+  virtual Status GetChildren(const std::string& dir, std::vector<std::string>* names) = 0;
+  virtual Status GetFileSize(const std::string& path, uint64_t* size) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // Atomically replaces `to` with `from` (POSIX rename semantics).
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  // OK if the directory already exists.
+  virtual Status CreateDir(const std::string& dir) = 0;
+  virtual Status RemoveDir(const std::string& dir) = 0;
+  // Makes the directory's entries (creates, renames, removals) durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+
+  // Takes an exclusive lock on `path` (created if needed). Busy if another
+  // handle, in this or another process, holds it.
+  virtual Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) = 0;
+};
+
+// Reads a whole file into *data.
+Status ReadFileToString(FileSystem* fs, const std::string& path, std::string* data);
+
+}  // namespace lightning

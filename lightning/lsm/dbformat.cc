@@ -1,0 +1,10 @@
+#include "lightning/lsm/dbformat.h"
+
+namespace lightning {
+
+const InternalKeyComparator* GetInternalKeyComparator() {
+  static const InternalKeyComparator kComparator;
+  return &kComparator;
+}
+
+}  // namespace lightning

@@ -1,0 +1,59 @@
+// Little-endian fixed-width and varint encodings used by every on-disk format.
+//
+// Encoders append to a std::string. Decoders are pure functions over a byte
+// span: they consume from the front of `input` and return false (leaving the
+// input unspecified) when the bytes are truncated or malformed. They never read
+// past the span, whatever the bytes say.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace lightning {
+
+inline constexpr int kMaxVarint32Bytes = 5;
+inline constexpr int kMaxVarint64Bytes = 10;
+
+inline void EncodeFixed32(char* dst, uint32_t v) {
+  for (int i = 0; i < 4; i++) dst[i] = static_cast<char>(v >> (8 * i));
+}
+inline void EncodeFixed64(char* dst, uint64_t v) {
+  for (int i = 0; i < 8; i++) dst[i] = static_cast<char>(v >> (8 * i));
+}
+inline uint32_t DecodeFixed32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; i++) v |= uint32_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  return v;
+}
+inline uint64_t DecodeFixed64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  return v;
+}
+
+void PutFixed32(std::string* dst, uint32_t v);
+void PutFixed64(std::string* dst, uint64_t v);
+void PutVarint32(std::string* dst, uint32_t v);
+void PutVarint64(std::string* dst, uint64_t v);
+// varint32 length followed by the bytes.
+void PutLengthPrefixed(std::string* dst, std::string_view value);
+
+// Writes a varint into dst (at least kMaxVarint64Bytes long); returns the end.
+char* EncodeVarint32(char* dst, uint32_t v);
+char* EncodeVarint64(char* dst, uint64_t v);
+int VarintLength(uint64_t v);
+
+bool GetFixed32(std::string_view* input, uint32_t* v);
+bool GetFixed64(std::string_view* input, uint64_t* v);
+bool GetVarint32(std::string_view* input, uint32_t* v);
+bool GetVarint64(std::string_view* input, uint64_t* v);
+bool GetLengthPrefixed(std::string_view* input, std::string_view* value);
+
+// Decodes a varint from [p, limit); returns the byte after it, or nullptr if
+// it is truncated or longer than allowed.
+const char* DecodeVarint32(const char* p, const char* limit, uint32_t* v);
+const char* DecodeVarint64(const char* p, const char* limit, uint64_t* v);
+
+}  // namespace lightning

@@ -1,0 +1,405 @@
+// Integration tests of reopening through the public API: data in the memtable, in level 0 and in
+// deeper levels comes back, deletes stay deleted, synced writes survive the loss of everything
+// unsynced, and damaged files give Corruption naming the file, never a wrong value.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lightning/db.h"
+#include "lightning/db/db_test_util.h"
+
+namespace lightning {
+namespace {
+
+using dbtest::Model;
+
+// Forwards to the POSIX file system while recording how many bytes of each file were synced.
+// Crash() then makes every later change fail, as if the process had died, and DropUnsyncedData()
+// cuts each file back to its synced length, as a power loss may. Directory entries are kept.
+class CrashingFileSystem : public FileSystem {
+ public:
+  void Crash() { crashed_ = true; }
+  // REQUIRES: the DB using this file system is destroyed.
+  void DropUnsyncedData() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [path, synced_bytes] : synced_bytes_) {
+      std::error_code ignored;
+      if (std::filesystem::file_size(path, ignored) > synced_bytes) {
+        std::filesystem::resize_file(path, synced_bytes, ignored);
+      }
+    }
+  }
+
+  Status NewSequentialFile(const std::string& path,
+                           std::unique_ptr<SequentialFile>* file) override {
+    return base_->NewSequentialFile(path, file);
+  }
+  Status NewRandomAccessFile(const std::string& path,
+                             std::unique_ptr<RandomAccessFile>* file) override {
+    return base_->NewRandomAccessFile(path, file);
+  }
+  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* file) override {
+    if (crashed_) return Status::IOError(path + ": crashed");
+    std::unique_ptr<WritableFile> base_file;
+    Status s = base_->NewWritableFile(path, &base_file);
+    if (!s.ok()) return s;
+    std::lock_guard<std::mutex> lock(mu_);
+    synced_bytes_[path] = 0;
+    *file = std::make_unique<TrackedFile>(this, path, std::move(base_file));
+    return Status::OK();
+  }
+  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
+  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
+    return base_->GetChildren(dir, names);
+  }
+  Status GetFileSize(const std::string& path, uint64_t* size) override {
+    return base_->GetFileSize(path, size);
+  }
+  Status RemoveFile(const std::string& path) override {
+    if (crashed_) return Status::IOError(path + ": crashed");
+    std::lock_guard<std::mutex> lock(mu_);
+    synced_bytes_.erase(path);
+    return base_->RemoveFile(path);
+  }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    if (crashed_) return Status::IOError(from + ": crashed");
+    std::lock_guard<std::mutex> lock(mu_);
+    Status s = base_->RenameFile(from, to);
+    if (!s.ok()) return s;
+    auto it = synced_bytes_.find(from);
+    if (it == synced_bytes_.end()) {
+      synced_bytes_.erase(to);
+    } else {
+      synced_bytes_[to] = it->second;
+      synced_bytes_.erase(from);
+    }
+    return s;
+  }
+  Status CreateDir(const std::string& dir) override {
+    if (crashed_) return Status::IOError(dir + ": crashed");
+    return base_->CreateDir(dir);
+  }
+  Status RemoveDir(const std::string& dir) override {
+    if (crashed_) return Status::IOError(dir + ": crashed");
+    return base_->RemoveDir(dir);
+  }
+  Status SyncDir(const std::string& dir) override {
+    if (crashed_) return Status::IOError(dir + ": crashed");
+    return base_->SyncDir(dir);
+  }
+  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
+    return base_->LockFile(path, lock);
+  }
+
+ private:
+  class TrackedFile : public WritableFile {
+   public:
+    TrackedFile(CrashingFileSystem* fs, std::string path, std::unique_ptr<WritableFile> base)
+        : fs_(fs), path_(std::move(path)), base_(std::move(base)) {}
+    Status Append(std::string_view data) override {
+      if (fs_->crashed_) return Status::IOError(path_ + ": crashed");
+      Status s = base_->Append(data);
+      if (s.ok()) bytes_ += data.size();
+      return s;
+    }
+    Status Sync() override {
+      if (fs_->crashed_) return Status::IOError(path_ + ": crashed");
+      Status s = base_->Sync();
+      std::lock_guard<std::mutex> lock(fs_->mu_);
+      auto it = fs_->synced_bytes_.find(path_);
+      if (s.ok() && it != fs_->synced_bytes_.end()) it->second = bytes_;
+      return s;
+    }
+    Status Close() override { return base_->Close(); }
+
+   private:
+    CrashingFileSystem* const fs_;
+    const std::string path_;
+    const std::unique_ptr<WritableFile> base_;
+    uint64_t bytes_ = 0;
+  };
+
+  FileSystem* const base_ = FileSystem::Default();
+  std::atomic<bool> crashed_{false};
+  std::mutex mu_;
+  std::map<std::string, uint64_t> synced_bytes_;  // guarded by mu_
+};
+
+class DBReopenTest : public testing::Test {
+ protected:
+  DBReopenTest() : options_(dbtest::SmallOptions()) {}
+
+  void Open() { LIGHTNING_ASSERT_OK(DB::Open(options_, dir_.path(), &db_)); }
+  void Reopen() {
+    db_.reset();
+    Open();
+  }
+  void Put(const std::string& key, const std::string& value) {
+    LIGHTNING_ASSERT_OK(db_->Put(WriteOptions(), key, value));
+    model_[key] = value;
+  }
+  void Delete(const std::string& key) {
+    LIGHTNING_ASSERT_OK(db_->Delete(WriteOptions(), key));
+    model_.erase(key);
+  }
+  // Automatic compaction runs in the background: give it a few seconds to move data down.
+  int WaitForFilesBeyondLevel0() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    int files = dbtest::FilesBeyondLevel0(db_.get());
+    while (files == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      files = dbtest::FilesBeyondLevel0(db_.get());
+    }
+    return files;
+  }
+
+  dbtest::TempDir dir_;
+  Options options_;
+  std::unique_ptr<DB> db_;
+  Model model_;
+};
+
+TEST_F(DBReopenTest, MemtableOnly) {
+  Open();
+  Put("a", "1");
+  Put("b", "2");
+  Put("c", "3");
+  Delete("b");
+  LIGHTNING_ASSERT_OK(db_->Close());
+  Reopen();
+  EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
+  Put("d", "4");
+  Delete("a");
+  Reopen();  // the destructor alone closes cleanly
+  EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
+}
+
+TEST_F(DBReopenTest, AfterFlush) {
+  Open();
+  for (int i = 0; i < 100; i++) Put(dbtest::NumberedKey(i), "value" + std::to_string(i));
+  LIGHTNING_ASSERT_OK(db_->Flush());
+  EXPECT_FALSE(dbtest::TableFiles(dir_.path()).empty()) << "Flush wrote no table file";
+  Reopen();
+  EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
+}
+
+TEST_F(DBReopenTest, AfterCompactionsIntoDeeperLevels) {
+  std::mt19937 rng(dbtest::TestSeed());
+  Open();
+  dbtest::RandomWrites(db_.get(), &model_, rng, 5000, 3000);
+  EXPECT_GT(WaitForFilesBeyondLevel0(), 0) << "no compaction below level 0 happened";
+  Reopen();
+  EXPECT_GT(dbtest::FilesBeyondLevel0(db_.get()), 0) << "levels were not recovered";
+  EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
+}
+
+// Tombstones written over values that compaction pushed deep must not let them come back.
+TEST_F(DBReopenTest, DeletesSurviveReopenAndCompaction) {
+  std::mt19937 rng(dbtest::TestSeed());
+  Open();
+  for (int i = 0; i < 300; i++) Put(dbtest::NumberedKey(i, "d"), dbtest::RandomBytes(rng, 500));
+  LIGHTNING_ASSERT_OK(db_->CompactAll());
+  for (int i = 0; i < 300; i += 2) Delete(dbtest::NumberedKey(i, "d"));
+  Reopen();  // tombstones only in the log
+  EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
+  // Unrelated writes push the tombstones through level 0 and further down.
+  dbtest::RandomWrites(db_.get(), &model_, rng, 4000, 3000);
+  Reopen();
+  EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
+  LIGHTNING_ASSERT_OK(db_->CompactAll());
+  Reopen();
+  EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
+  for (int i = 0; i < 300; i += 2) {
+    EXPECT_EQ("NOT_FOUND", dbtest::GetValue(db_.get(), dbtest::NumberedKey(i, "d")));
+  }
+}
+
+TEST_F(DBReopenTest, FiveReopensWithWritesBetween) {
+  std::mt19937 rng(dbtest::TestSeed());
+  Open();
+  for (int round = 0; round < 5; round++) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    dbtest::RandomWrites(db_.get(), &model_, rng, 400, 600);
+    if (round % 2 == 1) LIGHTNING_ASSERT_OK(db_->Flush());
+    if (round % 3 == 2) LIGHTNING_ASSERT_OK(db_->Close());
+    Reopen();
+    ASSERT_TRUE(dbtest::MatchesModel(db_.get(), model_));
+  }
+}
+
+// Write i puts key i; some writes are made durable by sync=true, or by a later Sync(). After the
+// unsynced bytes of every file are lost, the database holds writes 0..k-1 for some k covering
+// every durable write: nothing synced is lost, and what survives is a prefix.
+TEST_F(DBReopenTest, SyncedWritesSurviveLossOfUnsyncedData) {
+  std::mt19937 rng(dbtest::TestSeed());
+  for (const bool use_sync_call : {false, true}) {
+    SCOPED_TRACE(use_sync_call ? "Sync()" : "WriteOptions::sync");
+    CrashingFileSystem fs;
+    std::unique_ptr<DB> db;  // destroyed before fs, also when an assertion returns early
+    Options options = options_;
+    options.fs = &fs;
+    const std::string path = dir_.Sub(use_sync_call ? "sync_call" : "sync_writes");
+    LIGHTNING_ASSERT_OK(DB::Open(options, path, &db));
+    const int kWrites = 1500;
+    std::vector<std::string> values;
+    int durable = 0;  // writes 0..durable-1 must survive
+    for (int i = 0; i < kWrites; i++) {
+      WriteOptions write_options;
+      write_options.sync = !use_sync_call && i < 1300 && rng() % 50 == 0;
+      values.push_back(dbtest::RandomBytes(rng, rng() % 200));
+      LIGHTNING_ASSERT_OK(db->Put(write_options, dbtest::NumberedKey(i), values.back()));
+      if (write_options.sync) durable = i + 1;
+      if (use_sync_call && i == 1300) {
+        LIGHTNING_ASSERT_OK(db->Sync());
+        durable = i + 1;
+      }
+    }
+    fs.Crash();
+    db.reset();
+    fs.DropUnsyncedData();
+    LIGHTNING_ASSERT_OK(DB::Open(options_, path, &db));
+
+    std::unique_ptr<Iterator> it = db->NewIterator(ReadOptions());
+    int present = 0;
+    for (it->SeekToFirst(); it->Valid() && present < kWrites; it->Next(), present++) {
+      ASSERT_EQ(dbtest::NumberedKey(present), it->key()) << "not a prefix of the writes";
+      ASSERT_TRUE(values[present] == it->value()) << "wrong value for write " << present;
+    }
+    EXPECT_FALSE(it->Valid()) << "more entries than writes";
+    LIGHTNING_EXPECT_OK(it->status());
+    EXPECT_GE(present, durable) << "synced writes were lost";
+    it.reset();
+    db.reset();
+  }
+}
+
+// Flips bytes in the middle of the largest table file. Open, or the read that meets the damage,
+// must say Corruption naming the file; no read may return a wrong value or drop a key silently.
+TEST_F(DBReopenTest, DamagedTableFileIsCorruption) {
+  std::mt19937 rng(dbtest::TestSeed());
+  Open();
+  for (int i = 0; i < 2000; i++) Put(dbtest::NumberedKey(i), dbtest::RandomBytes(rng, 100));
+  LIGHTNING_ASSERT_OK(db_->CompactAll());
+  db_.reset();
+
+  std::string damaged;
+  for (const std::string& path : dbtest::TableFiles(dir_.path())) {
+    if (damaged.empty() || std::filesystem::file_size(path) > std::filesystem::file_size(damaged)) {
+      damaged = path;
+    }
+  }
+  ASSERT_FALSE(damaged.empty()) << "no table file in " << dir_.path();
+  {
+    std::fstream file(damaged, std::ios::in | std::ios::out | std::ios::binary);
+    const std::streamoff middle = std::filesystem::file_size(damaged) / 2;
+    std::string bytes(16, '\0');
+    file.seekg(middle);
+    file.read(bytes.data(), bytes.size());
+    for (char& c : bytes) c ^= 0x5a;
+    file.seekp(middle);
+    file.write(bytes.data(), bytes.size());
+    ASSERT_TRUE(file.good());
+  }
+  const std::string name = std::filesystem::path(damaged).filename().string();
+  auto names_file = [&](const Status& s) {
+    return s.IsCorruption() && s.ToString().find(name) != std::string::npos;
+  };
+
+  Status s = DB::Open(options_, dir_.path(), &db_);
+  if (!s.ok()) {
+    EXPECT_TRUE(names_file(s)) << s.ToString();
+    return;
+  }
+  bool detected = false;
+  for (const auto& [key, value] : model_) {
+    std::string got;
+    s = db_->Get(ReadOptions(), key, &got);
+    if (s.ok()) {
+      ASSERT_TRUE(got == value) << "wrong value for " << key;
+    } else {
+      ASSERT_TRUE(names_file(s)) << key << ": " << s.ToString();
+      detected = true;
+    }
+  }
+  EXPECT_TRUE(detected) << "no Get met the damage in " << name;
+
+  std::unique_ptr<Iterator> it = db_->NewIterator(ReadOptions());
+  size_t entries = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), entries++) {
+    auto pos = model_.find(std::string(it->key()));
+    ASSERT_TRUE(pos != model_.end()) << "iterator made up " << dbtest::Printable(it->key());
+    ASSERT_TRUE(pos->second == it->value()) << "wrong value for " << pos->first;
+  }
+  if (it->status().ok()) {
+    ADD_FAILURE() << "iteration saw " << entries << " of " << model_.size()
+                  << " entries and reported no error";
+  } else {
+    EXPECT_TRUE(names_file(it->status())) << it->status().ToString();
+  }
+  s = db_->Check();
+  EXPECT_TRUE(names_file(s)) << s.ToString();
+}
+
+// CURRENT holding garbage, nothing, or the name of a missing manifest: Corruption, and the
+// database is left as it was (restoring CURRENT brings the data back).
+TEST_F(DBReopenTest, DamagedCurrentFileIsCorruption) {
+  const std::string variants[] = {std::string("\x93\x00garbage\xff\n", 11), "",
+                                  "MANIFEST-999999\n"};
+  for (size_t v = 0; v < std::size(variants); v++) {
+    SCOPED_TRACE("variant " + std::to_string(v));
+    const std::string path = dir_.Sub("db" + std::to_string(v));
+    LIGHTNING_ASSERT_OK(DB::Open(options_, path, &db_));
+    LIGHTNING_ASSERT_OK(db_->Put(WriteOptions(), "key", "value"));
+    LIGHTNING_ASSERT_OK(db_->Flush());
+    db_.reset();
+
+    const std::string current = path + "/CURRENT";
+    ASSERT_TRUE(std::filesystem::exists(current)) << "no CURRENT file in " << path;
+    std::string original;
+    {
+      std::ifstream in(current, std::ios::binary);
+      original.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    std::ofstream(current, std::ios::binary | std::ios::trunc) << variants[v];
+
+    Status s = DB::Open(options_, path, &db_);
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    if (v == 0) {
+      EXPECT_NE(std::string::npos, s.ToString().find("CURRENT")) << s.ToString();
+    }
+    db_.reset();
+
+    std::ofstream(current, std::ios::binary | std::ios::trunc) << original;
+    LIGHTNING_ASSERT_OK(DB::Open(options_, path, &db_));
+    EXPECT_EQ("value", dbtest::GetValue(db_.get(), "key"));
+    db_.reset();
+  }
+}
+
+TEST_F(DBReopenTest, CheckOkOnHealthyDatabase) {
+  std::mt19937 rng(dbtest::TestSeed());
+  Open();
+  dbtest::RandomWrites(db_.get(), &model_, rng, 2000, 1000);
+  LIGHTNING_ASSERT_OK(db_->CompactAll());
+  dbtest::RandomWrites(db_.get(), &model_, rng, 150, 1000);
+  LIGHTNING_ASSERT_OK(db_->Flush());
+  dbtest::RandomWrites(db_.get(), &model_, rng, 150, 1000);
+  LIGHTNING_EXPECT_OK(db_->Check());
+  Reopen();
+  LIGHTNING_EXPECT_OK(db_->Check());
+  EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
+}
+
+}  // namespace
+}  // namespace lightning

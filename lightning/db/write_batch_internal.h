@@ -1,0 +1,47 @@
+// WriteBatchInternal: the engine's access to a WriteBatch's representation
+// (the format in lightning/write_batch.h), hidden from the public API.
+//
+// Thread safety: as WriteBatch; mutators need exclusive access to the batch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "lightning/lsm/dbformat.h"
+#include "lightning/status.h"
+#include "lightning/write_batch.h"
+
+namespace lightning {
+
+class WriteBatchInternal {
+ public:
+  // sequence:fixed64 count:fixed32
+  static constexpr size_t kHeaderBytes = 12;
+
+  static uint32_t Count(const WriteBatch* batch);
+  static void SetCount(WriteBatch* batch, uint32_t n);
+
+  // The sequence number of the batch's first operation; the i-th gets
+  // Sequence() + i.
+  static SequenceNumber Sequence(const WriteBatch* batch);
+  static void SetSequence(WriteBatch* batch, SequenceNumber seq);
+
+  // The encoded batch: the payload of its write-ahead log record.
+  static std::string_view Contents(const WriteBatch* batch) { return batch->rep_; }
+  static size_t ByteSize(const WriteBatch* batch) { return batch->rep_.size(); }
+  // Replaces the batch with decoded log bytes. Corruption if shorter than the
+  // header; the records are validated by Iterate.
+  static Status SetContents(WriteBatch* batch, std::string_view contents);
+
+  // Appends src's operations to dst's (for group commit).
+  static void Append(WriteBatch* dst, const WriteBatch* src);
+
+  // InvalidArgument if a key is over kMaxKeyBytes, a value over kMaxValueBytes
+  // or the whole batch over kMaxBatchBytes (lightning/db.h); Corruption if it
+  // is malformed. Put and Delete do not check, so the DB calls this once per
+  // batch before writing it.
+  static Status CheckLimits(const WriteBatch* batch);
+};
+
+}  // namespace lightning

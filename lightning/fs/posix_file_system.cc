@@ -1,0 +1,266 @@
+// The POSIX FileSystem returned by FileSystem::Default().
+//
+// Every file descriptor is opened with O_CLOEXEC so that a child process never
+// inherits a database file or, worse, its lock. System calls interrupted by a
+// signal (EINTR) are retried; short reads and writes loop until done. Errors
+// become IOError("<path>: <strerror>"), except a held lock, which is Busy.
+//
+// Appends go straight to write(2): there is no user-space buffer, so every
+// byte an Append acknowledged survives a process crash (durability.md).
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "lightning/file_system.h"
+
+namespace lightning {
+
+namespace {
+
+Status PosixError(const std::string& path, int error_number) {
+  return Status::IOError(path + ": " + std::strerror(error_number));
+}
+
+// Calls f() until it does not fail with EINTR; returns its last result.
+template <typename F>
+auto RetryOnEintr(F f) {
+  decltype(f()) result;
+  do {
+    result = f();
+  } while (result == -1 && errno == EINTR);
+  return result;
+}
+
+int OpenRetrying(const std::string& path, int flags, mode_t mode = 0644) {
+  return RetryOnEintr([&] { return ::open(path.c_str(), flags | O_CLOEXEC, mode); });
+}
+
+// Closes fd; EINTR is not retried because Linux has already released the
+// descriptor (a retry could close a descriptor another thread just opened).
+Status CloseFd(const std::string& path, int fd) {
+  if (::close(fd) != 0 && errno != EINTR) return PosixError(path, errno);
+  return Status::OK();
+}
+
+class PosixSequentialFile final : public SequentialFile {
+ public:
+  PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixSequentialFile() override { ::close(fd_); }
+
+  Status Read(size_t n, char* scratch, std::string_view* result) override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = RetryOnEintr([&] { return ::read(fd_, scratch + done, n - done); });
+      if (r < 0) return PosixError(path_, errno);
+      if (r == 0) break;  // end of file
+      done += static_cast<size_t>(r);
+    }
+    *result = std::string_view(scratch, done);
+    return Status::OK();
+  }
+
+  Status Skip(uint64_t n) override {
+    if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) == -1) return PosixError(path_, errno);
+    return Status::OK();
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+};
+
+// pread(2) keeps no file position, so concurrent readers need no lock.
+class PosixRandomAccessFile final : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+
+  Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = RetryOnEintr([&] {
+        return ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
+      });
+      if (r < 0) return PosixError(path_, errno);
+      if (r == 0) break;  // end of file
+      done += static_cast<size_t>(r);
+    }
+    *result = std::string_view(scratch, done);
+    return Status::OK();
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+};
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status Append(std::string_view data) override {
+    assert(fd_ >= 0);
+    while (!data.empty()) {
+      ssize_t r = RetryOnEintr([&] { return ::write(fd_, data.data(), data.size()); });
+      if (r < 0) return PosixError(path_, errno);
+      if (r == 0) return Status::IOError(path_ + ": write made no progress");
+      data.remove_prefix(static_cast<size_t>(r));
+    }
+    return Status::OK();
+  }
+
+  // fdatasync also persists the file size, which is all the metadata a reader
+  // needs; the directory entry is SyncDir's job.
+  Status Sync() override {
+    assert(fd_ >= 0);
+    if (RetryOnEintr([&] { return ::fdatasync(fd_); }) != 0) return PosixError(path_, errno);
+    return Status::OK();
+  }
+
+  Status Close() override {
+    if (fd_ < 0) return Status::OK();
+    Status s = CloseFd(path_, fd_);
+    fd_ = -1;
+    return s;
+  }
+
+ private:
+  const std::string path_;
+  int fd_;  // -1 once closed
+};
+
+// flock(2) locks belong to the open file description, so two opens of the same
+// path conflict even within one process, which is what makes a second
+// DB::Open of an open database return Busy.
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override {
+    RetryOnEintr([&] { return ::flock(fd_, LOCK_UN); });
+    ::close(fd_);
+  }
+
+ private:
+  const int fd_;
+};
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  Status NewSequentialFile(const std::string& path,
+                           std::unique_ptr<SequentialFile>* file) override {
+    int fd = OpenRetrying(path, O_RDONLY);
+    if (fd < 0) return PosixError(path, errno);
+    *file = std::make_unique<PosixSequentialFile>(path, fd);
+    return Status::OK();
+  }
+
+  Status NewRandomAccessFile(const std::string& path,
+                             std::unique_ptr<RandomAccessFile>* file) override {
+    int fd = OpenRetrying(path, O_RDONLY);
+    if (fd < 0) return PosixError(path, errno);
+    *file = std::make_unique<PosixRandomAccessFile>(path, fd);
+    return Status::OK();
+  }
+
+  Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* file) override {
+    int fd = OpenRetrying(path, O_WRONLY | O_CREAT | O_TRUNC);
+    if (fd < 0) return PosixError(path, errno);
+    *file = std::make_unique<PosixWritableFile>(path, fd);
+    return Status::OK();
+  }
+
+  bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
+
+  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override;
+
+  Status GetFileSize(const std::string& path, uint64_t* size) override {
+    struct ::stat st;
+    if (::stat(path.c_str(), &st) != 0) return PosixError(path, errno);
+    *size = static_cast<uint64_t>(st.st_size);
+    return Status::OK();
+  }
+
+  Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return PosixError(path, errno);
+    return Status::OK();
+  }
+
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return PosixError(from + " -> " + to, errno);
+    return Status::OK();
+  }
+
+  Status CreateDir(const std::string& dir) override {
+    if (::mkdir(dir.c_str(), 0755) == 0) return Status::OK();
+    int error_number = errno;
+    struct ::stat st;
+    if (error_number == EEXIST && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return Status::OK();
+    }
+    return PosixError(dir, error_number);
+  }
+
+  Status RemoveDir(const std::string& dir) override {
+    if (::rmdir(dir.c_str()) != 0) return PosixError(dir, errno);
+    return Status::OK();
+  }
+
+  Status SyncDir(const std::string& dir) override {
+    int fd = OpenRetrying(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return PosixError(dir, errno);
+    Status s;
+    if (RetryOnEintr([&] { return ::fsync(fd); }) != 0) s = PosixError(dir, errno);
+    Status close_status = CloseFd(dir, fd);
+    return s.ok() ? close_status : s;
+  }
+
+  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
+    int fd = OpenRetrying(path, O_RDWR | O_CREAT);
+    if (fd < 0) return PosixError(path, errno);
+    if (RetryOnEintr([&] { return ::flock(fd, LOCK_EX | LOCK_NB); }) != 0) {
+      int error_number = errno;
+      ::close(fd);
+      if (error_number == EWOULDBLOCK) {
+        return Status::Busy(path + ": database is locked by another handle or process");
+      }
+      return PosixError(path, error_number);
+    }
+    *lock = std::make_unique<PosixFileLock>(fd);
+    return Status::OK();
+  }
+};
+
+Status PosixFileSystem::GetChildren(const std::string& dir, std::vector<std::string>* names) {
+  names->clear();
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return PosixError(dir, errno);
+  while (true) {
+    errno = 0;  // readdir signals an error only through errno
+    struct ::dirent* entry = ::readdir(d);
+    if (entry == nullptr) break;
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names->emplace_back(name);
+  }
+  int error_number = errno;
+  ::closedir(d);
+  return error_number == 0 ? Status::OK() : PosixError(dir, error_number);
+}
+
+}  // namespace
+
+FileSystem* FileSystem::Default() {
+  static FileSystem* const fs = new PosixFileSystem;  // never deleted: outlives every DB
+  return fs;
+}
+
+}  // namespace lightning

@@ -1,0 +1,560 @@
+#include "lightning/lsm/lsm_db.h"
+
+#include <cassert>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+
+#include "lightning/db/write_batch_internal.h"
+#include "lightning/lsm/db_iter.h"
+#include "lightning/lsm/filename.h"
+#include "lightning/lsm/merging_iterator.h"
+#include "lightning/table/table.h"
+
+namespace lightning {
+
+// A writer waiting in the queue. batch == nullptr: a Sync() or Flush() request.
+struct LsmDB::Writer {
+  WriteBatch* batch = nullptr;
+  bool sync = false;
+  bool force_switch = false;  // Flush(): freeze the memtable even if not full
+  bool done = false;
+  Status status;
+  std::condition_variable cv;
+};
+
+namespace {
+
+class SnapshotImpl final : public Snapshot {
+ public:
+  explicit SnapshotImpl(SequenceNumber s) : sequence(s) {}
+  ~SnapshotImpl() override = default;
+  const SequenceNumber sequence;
+};
+
+// Groups are capped so one huge group does not delay small writers for long.
+constexpr size_t kMaxGroupBytes = 1 << 20;
+constexpr size_t kSmallBatchBytes = 128 << 10;
+
+Status ClosedError() { return Status::InvalidArgument("the database is closed"); }
+
+}  // namespace
+
+LsmDB::LsmDB(const Options& options, std::string path)
+    : options_(options),
+      dir_(std::move(path)),
+      block_cache_(options.block_cache_bytes),
+      table_cache_(dir_, options_, &block_cache_),
+      versions_(dir_, options_, &table_cache_),
+      mem_(std::make_shared<MemTable>()) {}
+
+LsmDB::~LsmDB() {
+  if (!closed_) (void)Close();
+}
+
+Status LsmDB::CheckOpen() const { return closed_ ? ClosedError() : Status::OK(); }
+
+// ---- Writes -----------------------------------------------------------------
+
+Status LsmDB::Put(const WriteOptions& o, std::string_view key, std::string_view value) {
+  WriteBatch batch;
+  batch.Put(key, value);
+  return Write(o, &batch);
+}
+
+Status LsmDB::Delete(const WriteOptions& o, std::string_view key) {
+  WriteBatch batch;
+  batch.Delete(key);
+  return Write(o, &batch);
+}
+
+Status LsmDB::Write(const WriteOptions& o, WriteBatch* batch) {
+  Status s = WriteBatchInternal::CheckLimits(batch);
+  if (!s.ok()) return s;
+  Writer w;
+  w.batch = batch;
+  w.sync = o.sync;
+  return RunWriter(&w);
+}
+
+Status LsmDB::Sync() {
+  Writer w;
+  w.sync = true;
+  return RunWriter(&w);
+}
+
+// Queues `w`; when it reaches the front it leads a group that may include the
+// writers behind it, and answers for all of them.
+Status LsmDB::RunWriter(Writer* w) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) return ClosedError();
+  writers_.push_back(w);
+  while (!w->done && w != writers_.front()) w->cv.wait(lock);
+  if (w->done) return w->status;
+
+  Writer* last = w;
+  Status s = MakeRoomForWrite(lock, w->force_switch);
+  if (s.ok() && w->batch != nullptr) {
+    s = WriteGroup(lock, &last);
+  } else if (s.ok() && w->sync) {
+    lock.unlock();
+    s = log_->Sync();
+    lock.lock();
+    if (!s.ok() && bg_error_.ok()) bg_error_ = s;
+  }
+  while (true) {
+    Writer* ready = writers_.front();
+    writers_.pop_front();
+    if (ready != w) {
+      ready->status = s;
+      ready->done = true;
+      ready->cv.notify_one();
+    }
+    if (ready == last) break;
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  if (writers_.empty()) writers_idle_cv_.notify_all();
+  return s;
+}
+
+WriteBatch* LsmDB::BuildBatchGroup(Writer** last) {
+  Writer* first = writers_.front();
+  WriteBatch* result = first->batch;
+  size_t bytes = WriteBatchInternal::ByteSize(first->batch);
+  size_t max_bytes = bytes <= kSmallBatchBytes ? bytes + kSmallBatchBytes : kMaxGroupBytes;
+  *last = first;
+  for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+    Writer* w = *it;
+    if (w->batch == nullptr || (w->sync && !first->sync)) break;
+    bytes += WriteBatchInternal::ByteSize(w->batch);
+    if (bytes > max_bytes) break;
+    if (result == first->batch) {
+      result = &group_batch_;
+      group_batch_.Clear();
+      WriteBatchInternal::Append(result, first->batch);
+    }
+    WriteBatchInternal::Append(result, w->batch);
+    *last = w;
+  }
+  return result;
+}
+
+// The leader's work: one log record for the group, then the memtable.
+Status LsmDB::WriteGroup(std::unique_lock<std::mutex>& lock, Writer** last) {
+  bool sync = writers_.front()->sync;
+  WriteBatch* group = BuildBatchGroup(last);
+  SequenceNumber first_seq = versions_.last_sequence() + 1;
+  WriteBatchInternal::SetSequence(group, first_seq);
+  uint32_t count = WriteBatchInternal::Count(group);
+  std::string_view record = WriteBatchInternal::Contents(group);
+  log::Writer* log = log_.get();
+  std::shared_ptr<MemTable> mem = mem_;
+
+  lock.unlock();  // only the leader touches the log and inserts into mem_
+  Status s = log->AddRecord(record);
+  if (s.ok() && sync) s = log->Sync();
+  bool log_failed = !s.ok();
+  if (s.ok()) s = mem->Insert(*group);
+  lock.lock();
+
+  // After a failed log write or fsync the log's tail is unknown: refuse all
+  // later writes rather than acknowledge them on top of a hole.
+  if (log_failed && bg_error_.ok()) bg_error_ = s;
+  if (s.ok()) {
+    versions_.SetLastSequence(first_seq + count - 1);
+    stats_.log_bytes += record.size();
+    stats_.user_bytes += record.size() - WriteBatchInternal::kHeaderBytes;
+  }
+  if (group == &group_batch_) group_batch_.Clear();
+  return s;
+}
+
+// REQUIRES: the caller is the leader. Waits (never fails) while level 0 is too
+// deep or the previous memtable is still being flushed.
+Status LsmDB::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) {
+  bool allow_delay = !force;
+  while (true) {
+    if (!bg_error_.ok()) return bg_error_;
+    int level0_files = versions_.current()->NumFiles(0);
+    if (allow_delay && level0_files >= options_.level0_slowdown_trigger) {
+      // Give compaction a millisecond per write, once, rather than stop later.
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      lock.lock();
+      allow_delay = false;
+      stats_.write_stalls++;
+    } else if (!force && mem_->ApproximateMemoryUsage() <= options_.write_buffer_bytes) {
+      return Status::OK();
+    } else if (force && mem_->Empty()) {
+      return Status::OK();
+    } else if (imm_ != nullptr || level0_files >= options_.level0_stop_trigger) {
+      stats_.write_stalls++;
+      bg_cv_.wait(lock);
+    } else {
+      return SwitchMemTable(lock);
+    }
+  }
+}
+
+// Freezes the memtable and starts a new log. The old log is fsync'd first: a
+// crash must never keep the new log's records and lose the old one's.
+Status LsmDB::SwitchMemTable(std::unique_lock<std::mutex>& lock) {
+  uint64_t number = versions_.NewFileNumber();
+  log::Writer* old_log = log_.get();
+  lock.unlock();
+  Status s = old_log->Sync();
+  if (!s.ok()) {
+    lock.lock();
+    if (bg_error_.ok()) bg_error_ = s;
+    return s;
+  }
+  std::unique_ptr<WritableFile> file;
+  s = options_.fs->NewWritableFile(LogFileName(dir_, number), &file);
+  // The new log's directory entry must be durable before a sync=true write
+  // into it can be.
+  if (s.ok()) s = options_.fs->SyncDir(dir_);
+  lock.lock();
+  if (!s.ok()) return s;
+  (void)log_file_->Close();
+  log_file_ = std::move(file);
+  log_ = std::make_unique<log::Writer>(log_file_.get());
+  log_number_ = number;
+  imm_ = std::move(mem_);
+  mem_ = std::make_shared<MemTable>();
+  bg_cv_.notify_all();
+  return Status::OK();
+}
+
+// ---- Reads ------------------------------------------------------------------
+
+Status LsmDB::Get(const ReadOptions& ro, std::string_view key, std::string* value) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) return ClosedError();
+  SequenceNumber seq = ro.snapshot != nullptr
+                           ? static_cast<const SnapshotImpl*>(ro.snapshot)->sequence
+                           : versions_.last_sequence();
+  std::shared_ptr<MemTable> mem = mem_, imm = imm_;
+  std::shared_ptr<const Version> version = versions_.current();
+  lock.unlock();
+
+  LookupKey lookup(key, seq);
+  Status s;
+  if (mem->Get(lookup, value, &s)) return s;
+  if (imm != nullptr && imm->Get(lookup, value, &s)) return s;
+  bool found = false;
+  return version->Get(ro, lookup, &table_cache_, value, &found);
+}
+
+std::unique_ptr<Iterator> LsmDB::NewIterator(const ReadOptions& ro) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) return NewDBIterator(NewErrorIterator(ClosedError()), 0, nullptr);
+  SequenceNumber seq = ro.snapshot != nullptr
+                           ? static_cast<const SnapshotImpl*>(ro.snapshot)->sequence
+                           : versions_.last_sequence();
+  std::shared_ptr<MemTable> mem = mem_, imm = imm_;
+  std::shared_ptr<const Version> version = versions_.current();
+  lock.unlock();
+
+  std::vector<InternalIterator*> children;
+  children.push_back(mem->NewIterator());
+  if (imm != nullptr) children.push_back(imm->NewIterator());
+  version->AddIterators(ro, &table_cache_, &children);
+  InternalIterator* merged = NewMergingIterator(GetInternalKeyComparator(), std::move(children));
+  return NewDBIterator(merged, seq, std::move(version));
+}
+
+const Snapshot* LsmDB::GetSnapshot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  SequenceNumber seq = versions_.last_sequence();
+  snapshots_.insert(seq);
+  return new SnapshotImpl(seq);
+}
+
+void LsmDB::ReleaseSnapshot(const Snapshot* snapshot) {
+  if (snapshot == nullptr) return;
+  const auto* impl = static_cast<const SnapshotImpl*>(snapshot);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = snapshots_.find(impl->sequence);
+    if (it != snapshots_.end()) snapshots_.erase(it);
+  }
+  delete impl;
+}
+
+SequenceNumber LsmDB::SmallestSnapshot() const {
+  return snapshots_.empty() ? versions_.last_sequence() : *snapshots_.begin();
+}
+
+// ---- Flush, compaction, close -----------------------------------------------
+
+Status LsmDB::Flush() {
+  Writer w;
+  w.force_switch = true;
+  Status s = RunWriter(&w);
+  if (!s.ok()) return s;
+  std::unique_lock<std::mutex> lock(mu_);
+  bg_cv_.wait(lock, [&] { return imm_ == nullptr || !bg_error_.ok(); });
+  return bg_error_;
+}
+
+Status LsmDB::WaitForBackground(std::unique_lock<std::mutex>& lock, uint64_t after_epoch) {
+  bg_cv_.wait(lock, [&] {
+    return (manual_level_ < 0 && imm_ == nullptr && bg_epoch_ > after_epoch) || !bg_error_.ok();
+  });
+  return bg_error_;
+}
+
+Status LsmDB::CompactAll() {
+  Status s = Flush();
+  if (!s.ok()) return s;
+  std::unique_lock<std::mutex> lock(mu_);
+  int target = 1;
+  for (int level = 1; level < kNumLevels; level++) {
+    if (versions_.current()->NumFiles(level) > 0) target = level;
+  }
+  for (int level = 0; level < target && s.ok(); level++) {
+    manual_level_ = level;
+    uint64_t epoch = bg_epoch_;
+    bg_cv_.notify_all();
+    s = WaitForBackground(lock, epoch);
+  }
+  return s;
+}
+
+void LsmDB::BackgroundLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    bg_cv_.wait(lock, [&] { return shutting_down_ || HasBackgroundWork(); });
+    if (shutting_down_) break;
+    DoBackgroundWork(lock);
+    bg_epoch_++;
+    bg_cv_.notify_all();
+  }
+}
+
+bool LsmDB::HasBackgroundWork() const {
+  return bg_error_.ok() && (imm_ != nullptr || manual_level_ >= 0 || versions_.NeedsCompaction());
+}
+
+void LsmDB::DoBackgroundWork(std::unique_lock<std::mutex>& lock) {
+  Status s;
+  if (imm_ != nullptr) {
+    s = FlushImmutable(lock);
+  } else if (manual_level_ >= 0) {
+    std::unique_ptr<Compaction> c = versions_.CompactLevel(manual_level_);
+    manual_level_ = -1;
+    if (c != nullptr) s = DoCompaction(lock, *c);
+  } else if (std::unique_ptr<Compaction> c = versions_.PickCompaction()) {
+    s = DoCompaction(lock, *c);
+  }
+  if (s.ok()) {
+    RemoveObsoleteFiles(lock);
+  } else if (bg_error_.ok() && !shutting_down_) {
+    bg_error_ = s;
+  }
+}
+
+TableOutputContext LsmDB::OutputContext() {
+  TableOutputContext ctx;
+  ctx.dir = dir_;
+  ctx.options = &options_;
+  ctx.new_file_number = [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return versions_.NewFileNumber();
+  };
+  ctx.max_file_bytes = options_.target_file_bytes;
+  return ctx;
+}
+
+Status LsmDB::FlushImmutable(std::unique_lock<std::mutex>& lock) {
+  std::shared_ptr<MemTable> imm = imm_;
+  TableOutputContext ctx = OutputContext();
+  ctx.max_file_bytes = UINT64_MAX;  // one memtable, one level-0 file
+  std::vector<FileMetaData> outputs;
+  CompactionStats stats;
+  lock.unlock();
+  std::unique_ptr<InternalIterator> it(imm->NewIterator());
+  Status s = WriteTables(ctx, it.get(), &outputs, &stats);
+  lock.lock();
+  if (!s.ok()) return s;
+
+  VersionEdit edit;
+  for (const auto& f : outputs) edit.AddFile(0, f);
+  edit.SetLogNumber(log_number_);  // older logs hold only what is now in tables
+  s = versions_.LogAndApply(&edit, &lock);
+  if (!s.ok()) return s;
+  assert(imm_ == imm);  // only the background thread clears imm_, and only it
+  imm_ = nullptr;
+  stats_.flushes++;
+  stats_.flush_bytes += stats.bytes_written;
+  return Status::OK();
+}
+
+Status LsmDB::DoCompaction(std::unique_lock<std::mutex>& lock, const Compaction& c) {
+  VersionEdit edit;
+  c.AddInputDeletions(&edit);
+  if (c.IsTrivialMove()) {
+    edit.AddFile(c.level + 1, *c.inputs[0][0]);
+    stats_.trivial_moves++;
+    return versions_.LogAndApply(&edit, &lock);
+  }
+  TableOutputContext ctx = OutputContext();
+  SequenceNumber smallest_snapshot = SmallestSnapshot();
+  std::vector<FileMetaData> outputs;
+  CompactionStats stats;
+  lock.unlock();
+  Status s = RunCompaction(ctx, c, &table_cache_, smallest_snapshot, shutting_down_, &outputs,
+                           &stats);
+  lock.lock();
+  if (!s.ok()) return s;
+  for (const auto& f : outputs) edit.AddFile(c.level + 1, f);
+  s = versions_.LogAndApply(&edit, &lock);
+  if (!s.ok()) return s;
+  stats_.compactions++;
+  stats_.compaction.bytes_read += stats.bytes_read;
+  stats_.compaction.bytes_written += stats.bytes_written;
+  return Status::OK();
+}
+
+// Deletes files no durable state needs: tables no live version references,
+// logs older than the manifest's log number, manifests before the current.
+// Runs only after the edit that dropped them is durable.
+void LsmDB::RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) {
+  std::set<uint64_t> live;
+  versions_.AddLiveFiles(&live);
+  uint64_t log_keep = versions_.log_number();
+  uint64_t manifest_keep = versions_.manifest_number();
+  lock.unlock();
+  std::vector<std::string> names;
+  if (options_.fs->GetChildren(dir_, &names).ok()) {
+    for (const std::string& name : names) {
+      uint64_t number = 0;
+      FileType type;
+      if (!ParseFileName(name, &number, &type)) continue;
+      bool obsolete = (type == FileType::kLog && number < log_keep) ||
+                      (type == FileType::kTable && !live.contains(number)) ||
+                      (type == FileType::kManifest && number < manifest_keep) ||
+                      type == FileType::kTemp;
+      if (!obsolete) continue;
+      if (type == FileType::kTable) table_cache_.Evict(number);
+      (void)options_.fs->RemoveFile(dir_ + "/" + name);  // a leftover is removed next time
+    }
+  }
+  lock.lock();
+}
+
+Status LsmDB::Close() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) return Status::OK();
+  closed_ = true;  // new writers are refused; queued ones finish
+  writers_idle_cv_.wait(lock, [&] { return writers_.empty(); });
+  // Move the memtable into a checksummed table so that the log is no longer
+  // needed and damage to any byte is detected on the next open.
+  Status s = bg_error_;
+  if (s.ok()) s = MakeRoomForWrite(lock, /*force=*/true);  // waits for an earlier flush
+  if (s.ok()) bg_cv_.wait(lock, [&] { return imm_ == nullptr || !bg_error_.ok(); });
+  if (s.ok()) s = bg_error_;
+  if (!s.ok() && bg_error_.ok() && log_ != nullptr) (void)log_->Sync();  // keep what we can
+  shutting_down_ = true;
+  bg_cv_.notify_all();
+  lock.unlock();
+  if (bg_thread_.joinable()) bg_thread_.join();
+  lock.lock();
+  if (s.ok()) s = versions_.MarkCleanClose();
+  if (log_file_ != nullptr) (void)log_file_->Close();
+  log_.reset();
+  log_file_.reset();
+  lock_file_.reset();
+  return s;
+}
+
+// ---- Introspection ----------------------------------------------------------
+
+bool LsmDB::GetProperty(std::string_view name, std::string* value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  constexpr std::string_view kLevelFiles = "lightning.num-files-at-level";
+  if (name == "lightning.stats") {
+    *value = StatsString();
+  } else if (name.starts_with(kLevelFiles)) {
+    std::string_view digits = name.substr(kLevelFiles.size());
+    if (digits.size() != 1 || digits[0] < '0' || digits[0] >= '0' + kNumLevels) return false;
+    *value = std::to_string(versions_.current()->NumFiles(digits[0] - '0'));
+  } else if (name == "lightning.block-cache-hit-rate") {
+    uint64_t total = block_cache_.hits() + block_cache_.misses();
+    *value = std::to_string(total == 0 ? 0.0 : static_cast<double>(block_cache_.hits()) / total);
+  } else if (name == "lightning.write-amplification") {
+    *value = std::to_string(WriteAmplification());
+  } else if (name == "lightning.last-sequence") {
+    *value = std::to_string(versions_.last_sequence());
+  } else {
+    return false;
+  }
+  return true;
+}
+
+double LsmDB::WriteAmplification() const {
+  uint64_t disk = stats_.log_bytes + stats_.flush_bytes + stats_.compaction.bytes_written;
+  return stats_.user_bytes == 0 ? 0.0
+                                : static_cast<double>(disk) / static_cast<double>(stats_.user_bytes);
+}
+
+std::string LsmDB::StatsString() const {
+  std::string out = "level  files  bytes\n";
+  char line[160];
+  std::shared_ptr<const Version> v = versions_.current();
+  for (int level = 0; level < kNumLevels; level++) {
+    std::snprintf(line, sizeof(line), "%5d  %5d  %" PRIu64 "\n", level, v->NumFiles(level),
+                  v->LevelBytes(level));
+    out += line;
+  }
+  uint64_t hits = block_cache_.hits(), misses = block_cache_.misses();
+  std::snprintf(line, sizeof(line),
+                "block cache: %" PRIu64 " hits, %" PRIu64 " misses, hit rate %.3f, %zu of %zu bytes\n",
+                hits, misses, hits + misses == 0 ? 0.0 : static_cast<double>(hits) / (hits + misses),
+                block_cache_.usage_bytes(), block_cache_.capacity_bytes());
+  out += line;
+  std::snprintf(line, sizeof(line),
+                "writes: %" PRIu64 " user bytes, %" PRIu64 " log bytes, %" PRIu64
+                " flushed bytes, %" PRIu64 " compacted bytes; write amplification %.2f\n",
+                stats_.user_bytes, stats_.log_bytes, stats_.flush_bytes,
+                stats_.compaction.bytes_written, WriteAmplification());
+  out += line;
+  std::snprintf(line, sizeof(line),
+                "background: %" PRIu64 " flushes, %" PRIu64 " compactions, %" PRIu64
+                " trivial moves, %" PRIu64 " write stalls\n",
+                stats_.flushes, stats_.compactions, stats_.trivial_moves, stats_.write_stalls);
+  out += line;
+  out += "last sequence: " + std::to_string(versions_.last_sequence()) + "\n";
+  return out;
+}
+
+// Verifies every block of every live table, then reads every entry in order.
+Status LsmDB::Check() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) return ClosedError();
+  std::shared_ptr<const Version> v = versions_.current();
+  lock.unlock();
+  for (int level = 0; level < kNumLevels; level++) {
+    for (const auto& f : v->files(level)) {
+      std::shared_ptr<Table> table;
+      Status s = table_cache_.FindTable(f->number, f->file_bytes, &table);
+      if (s.ok()) s = table->VerifyChecksums();
+      if (!s.ok()) return s;
+    }
+  }
+  ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<Iterator> it = NewIterator(ro);
+  std::string previous;
+  bool first = true;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!first && it->key() <= previous) {
+      return Status::Corruption("keys out of order after '" + previous + "'");
+    }
+    previous.assign(it->key());
+    first = false;
+  }
+  return it->status();
+}
+
+}  // namespace lightning

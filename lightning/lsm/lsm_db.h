@@ -1,0 +1,136 @@
+// LsmDB: the log-structured merge-tree engine behind lightning::DB.
+//
+// Write path: a write joins a queue; the writer at the front (the leader)
+// merges the queued batches into one group, appends it to the write-ahead log
+// as one record (handed to the OS; fsync'd if any writer asked for sync),
+// inserts it into the memtable, and wakes the others (group commit).
+// When the memtable is full it becomes immutable, a new log starts (the old
+// one is fsync'd first, so a crash can never keep a later log's records and
+// lose an earlier one's), and the background thread flushes it to a level-0
+// table, then compacts levels as they fill.
+//
+// Read path: a read takes references to the memtable, the immutable memtable
+// and the current Version under the mutex, then reads without it: readers
+// never wait for a writer's I/O.
+//
+// Errors: a failed log write or fsync, or a failed background flush or
+// compaction, puts the database in a sticky error state: every later write
+// returns that error (the log's tail may be gone; see durability.md), reads
+// keep working, and reopening recovers what is durable.
+//
+// Thread safety: all public methods are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "lightning/db.h"
+#include "lightning/lsm/compaction.h"
+#include "lightning/lsm/dbformat.h"
+#include "lightning/lsm/memtable.h"
+#include "lightning/lsm/table_cache.h"
+#include "lightning/lsm/version_set.h"
+#include "lightning/util/block_cache.h"
+#include "lightning/wal/log_writer.h"
+
+namespace lightning {
+
+class LsmDB final : public DB {
+ public:
+  static Status Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db);
+  ~LsmDB() override;
+
+  Status Put(const WriteOptions& o, std::string_view key, std::string_view value) override;
+  Status Delete(const WriteOptions& o, std::string_view key) override;
+  Status Write(const WriteOptions& o, WriteBatch* batch) override;
+  Status Get(const ReadOptions& ro, std::string_view key, std::string* value) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& ro) override;
+  const Snapshot* GetSnapshot() override;
+  void ReleaseSnapshot(const Snapshot* snapshot) override;
+  Status Sync() override;
+  Status Flush() override;
+  Status Close() override;
+  bool GetProperty(std::string_view name, std::string* value) override;
+  Status CompactAll() override;
+  Status Check() override;
+
+ private:
+  struct Writer;
+  struct Stats {
+    uint64_t user_bytes = 0;   // keys and values written by users
+    uint64_t log_bytes = 0;    // bytes appended to write-ahead logs
+    uint64_t flush_bytes = 0;  // table bytes written by flushes
+    CompactionStats compaction;
+    uint64_t flushes = 0;
+    uint64_t compactions = 0;
+    uint64_t trivial_moves = 0;
+    uint64_t write_stalls = 0;
+  };
+
+  LsmDB(const Options& options, std::string path);
+
+  // recovery.cc
+  Status Recover();
+  Status CreateNew();
+  Status ReplayLogs(const std::vector<uint64_t>& logs, VersionEdit* edit);
+  Status ReplayLog(uint64_t number, SequenceNumber* next_sequence, bool* stop, VersionEdit* edit);
+  Status FlushRecoveredMemTable(VersionEdit* edit);
+  Status ScanDirectory(std::vector<uint64_t>* logs);
+
+  // Write path.
+  Status RunWriter(Writer* w);
+  Status MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force);
+  Status SwitchMemTable(std::unique_lock<std::mutex>& lock);
+  WriteBatch* BuildBatchGroup(Writer** last);
+  Status WriteGroup(std::unique_lock<std::mutex>& lock, Writer** last);
+
+  // Background work.
+  void BackgroundLoop();
+  bool HasBackgroundWork() const;
+  void DoBackgroundWork(std::unique_lock<std::mutex>& lock);
+  Status FlushImmutable(std::unique_lock<std::mutex>& lock);
+  Status DoCompaction(std::unique_lock<std::mutex>& lock, const Compaction& c);
+  void RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock);
+  TableOutputContext OutputContext();
+  SequenceNumber SmallestSnapshot() const;
+  Status WaitForBackground(std::unique_lock<std::mutex>& lock, uint64_t target_epoch);
+  std::string StatsString() const;
+  double WriteAmplification() const;
+
+  Status CheckOpen() const;
+
+  // Immutable after Open.
+  Options options_;
+  const std::string dir_;
+  std::unique_ptr<FileLock> lock_file_;
+  BlockCache block_cache_;
+  TableCache table_cache_;
+
+  mutable std::mutex mu_;  // guards everything below
+  std::condition_variable bg_cv_;    // background work to do, or done
+  std::condition_variable writers_idle_cv_;  // the writer queue became empty
+  VersionSet versions_;
+  std::shared_ptr<MemTable> mem_;
+  std::shared_ptr<MemTable> imm_;    // being flushed, or null
+  std::unique_ptr<WritableFile> log_file_;
+  std::unique_ptr<log::Writer> log_;
+  uint64_t log_number_ = 0;
+  std::deque<Writer*> writers_;      // the front one is the leader
+  WriteBatch group_batch_;           // reused by leaders to merge a group
+  std::multiset<SequenceNumber> snapshots_;
+  Status bg_error_;                  // sticky; see the header comment
+  bool closed_ = false;
+  int manual_level_ = -1;            // a CompactAll step for the background thread
+  uint64_t bg_epoch_ = 0;            // counts finished units of background work
+  Stats stats_;
+  std::atomic<bool> shutting_down_{false};
+  std::thread bg_thread_;
+};
+
+}  // namespace lightning

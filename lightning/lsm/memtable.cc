@@ -1,0 +1,125 @@
+#include "lightning/lsm/memtable.h"
+
+#include <cassert>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "lightning/db/write_batch_internal.h"
+#include "lightning/util/coding.h"
+
+namespace lightning {
+namespace {
+
+// Entries are built by Add, so they are trusted: the limit only bounds the scan.
+std::string_view LengthPrefixedAt(const char* p) {
+  uint32_t len = 0;
+  p = DecodeVarint32(p, p + kMaxVarint32Bytes, &len);
+  assert(p != nullptr);
+  return std::string_view(p, len);
+}
+
+// The value that follows an entry's internal key.
+std::string_view EntryValue(std::string_view internal_key) {
+  return LengthPrefixedAt(internal_key.data() + internal_key.size());
+}
+
+}  // namespace
+
+int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
+  return GetInternalKeyComparator()->Compare(LengthPrefixedAt(a), LengthPrefixedAt(b));
+}
+
+MemTable::MemTable() : table_(KeyComparator(), &arena_) {}
+
+void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key,
+                   std::string_view value) {
+  assert(seq <= kMaxSequenceNumber && value.size() <= UINT32_MAX);
+  size_t key_bytes = user_key.size() + kTagBytes;
+  size_t entry_bytes =
+      VarintLength(key_bytes) + key_bytes + VarintLength(value.size()) + value.size();
+  char* entry = arena_.Allocate(entry_bytes);
+  char* p = EncodeVarint32(entry, static_cast<uint32_t>(key_bytes));
+  std::memcpy(p, user_key.data(), user_key.size());
+  p += user_key.size();
+  EncodeFixed64(p, PackTag(seq, type));
+  p = EncodeVarint32(p + kTagBytes, static_cast<uint32_t>(value.size()));
+  std::memcpy(p, value.data(), value.size());
+  assert(p + value.size() == entry + entry_bytes);
+  table_.Insert(entry);
+}
+
+namespace {
+
+class MemTableInserter : public WriteBatch::Handler {
+ public:
+  MemTableInserter(MemTable* table, SequenceNumber seq) : table_(table), seq_(seq) {}
+  void Put(std::string_view key, std::string_view value) override {
+    table_->Add(seq_++, kTypeValue, key, value);
+  }
+  void Delete(std::string_view key) override { table_->Add(seq_++, kTypeDeletion, key, ""); }
+
+ private:
+  MemTable* table_;
+  SequenceNumber seq_;
+};
+
+}  // namespace
+
+Status MemTable::Insert(const WriteBatch& batch) {
+  MemTableInserter inserter(this, WriteBatchInternal::Sequence(&batch));
+  return batch.Iterate(&inserter);
+}
+
+bool MemTable::Get(const LookupKey& lookup, std::string* value, Status* s) const {
+  Table::Iterator iter(&table_);
+  iter.Seek(lookup.memtable_key().data());
+  if (!iter.Valid()) return false;
+  // The seek landed on the newest version at or below the lookup sequence,
+  // or on a later user key.
+  std::string_view internal_key = LengthPrefixedAt(iter.key());
+  if (ExtractUserKey(internal_key) != lookup.user_key()) return false;
+  if ((ExtractTag(internal_key) & 0xff) == kTypeDeletion) {
+    *s = Status::NotFound("deleted");
+  } else {
+    value->assign(EntryValue(internal_key));
+    *s = Status::OK();
+  }
+  return true;
+}
+
+bool MemTable::Empty() const {
+  Table::Iterator iter(&table_);
+  iter.SeekToFirst();
+  return !iter.Valid();
+}
+
+// Holds a reference to the table so that its arena outlives the iterator.
+class MemTable::Iterator final : public InternalIterator {
+ public:
+  explicit Iterator(std::shared_ptr<const MemTable> table)
+      : table_(std::move(table)), iter_(&table_->table_) {}
+
+  bool Valid() const override { return iter_.Valid(); }
+  void SeekToFirst() override { iter_.SeekToFirst(); }
+  void SeekToLast() override { iter_.SeekToLast(); }
+  void Seek(std::string_view target) override {
+    seek_key_.clear();
+    PutLengthPrefixed(&seek_key_, target);
+    iter_.Seek(seek_key_.data());
+  }
+  void Next() override { iter_.Next(); }
+  void Prev() override { iter_.Prev(); }
+  std::string_view key() const override { return LengthPrefixedAt(iter_.key()); }
+  std::string_view value() const override { return EntryValue(key()); }
+  Status status() const override { return Status::OK(); }
+
+ private:
+  std::shared_ptr<const MemTable> table_;
+  Table::Iterator iter_;
+  std::string seek_key_;  // the varint-prefixed form the skiplist compares
+};
+
+InternalIterator* MemTable::NewIterator() const { return new Iterator(shared_from_this()); }
+
+}  // namespace lightning

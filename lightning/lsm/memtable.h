@@ -1,0 +1,67 @@
+// MemTable: the newest writes, sorted in memory until they are flushed to a
+// level-0 table.
+//
+// Every write is an entry (internal key, value) in a skiplist whose nodes and
+// bytes live in an arena, so the memtable's memory is freed all at once when
+// the last reference (the DB, a flush, an iterator) drops it:
+//   entry := internal_key_len:varint32 internal_key value_len:varint32 value
+// Entries are ordered by InternalKeyComparator: user key ascending, newest
+// version first.
+//
+// Thread safety: one writer at a time (Add, Insert), concurrent with any
+// number of readers (Get, iterators, ApproximateMemoryUsage) without locks.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "lightning/lsm/dbformat.h"
+#include "lightning/lsm/skiplist.h"
+#include "lightning/status.h"
+#include "lightning/util/arena.h"
+#include "lightning/util/internal_iterator.h"
+#include "lightning/write_batch.h"
+
+namespace lightning {
+
+class MemTable : public std::enable_shared_from_this<MemTable> {
+ public:
+  MemTable();
+  MemTable(const MemTable&) = delete;
+  MemTable& operator=(const MemTable&) = delete;
+
+  // REQUIRES: (user_key, seq) is not in the table yet; one writer at a time.
+  void Add(SequenceNumber seq, ValueType type, std::string_view user_key, std::string_view value);
+  // Adds the batch's i-th operation with sequence Sequence(batch) + i.
+  // Corruption (and nothing added) if the batch is malformed.
+  Status Insert(const WriteBatch& batch);
+
+  // Looks up the newest version of lookup.user_key() at or below its sequence.
+  // Returns true if there is one: a value (*s = OK, *value set) or a tombstone
+  // (*s = NotFound). Returns false if the table knows nothing of the key.
+  bool Get(const LookupKey& lookup, std::string* value, Status* s) const;
+
+  // Every entry: key() is the internal key, value() the value. The iterator
+  // keeps the table alive. REQUIRES: the table is held by a std::shared_ptr.
+  InternalIterator* NewIterator() const;
+
+  // Bytes allocated for entries; safe to call from any thread.
+  size_t ApproximateMemoryUsage() const { return arena_.MemoryUsage(); }
+  bool Empty() const;
+
+ private:
+  class Iterator;
+
+  // Orders arena entries (varint-prefixed internal keys) by internal key.
+  struct KeyComparator {
+    int operator()(const char* a, const char* b) const;
+  };
+  using Table = SkipList<const char*, KeyComparator>;
+
+  Arena arena_;
+  Table table_;
+};
+
+}  // namespace lightning

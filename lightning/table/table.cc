@@ -1,0 +1,155 @@
+#include "lightning/table/table.h"
+
+#include "lightning/lsm/dbformat.h"
+#include "lightning/table/two_level_iterator.h"
+#include "lightning/util/bloom.h"
+
+namespace lightning {
+
+Table::Table(std::string file_name, std::unique_ptr<RandomAccessFile> file, uint64_t file_size,
+             BlockCache* cache)
+    : file_name_(std::move(file_name)),
+      file_(std::move(file)),
+      file_size_(file_size),
+      cache_(cache),
+      cache_id_(cache != nullptr ? cache->NewId() : 0) {}
+
+Status Table::Open(const Options& options, std::string file_name,
+                   std::unique_ptr<RandomAccessFile> file, uint64_t file_size, BlockCache* cache,
+                   std::unique_ptr<Table>* table) {
+  (void)options;  // every parameter a reader needs is recorded in the file
+  table->reset();
+  if (file_size < kFooterBytes) {
+    return Status::Corruption(file_name + ": too short to be a table (" +
+                              std::to_string(file_size) + " bytes)");
+  }
+  const uint64_t footer_offset = file_size - kFooterBytes;
+  char scratch[kFooterBytes];
+  std::string_view input;
+  Status s = file->Read(footer_offset, kFooterBytes, scratch, &input);
+  if (!s.ok()) return s;
+  Footer footer;
+  s = footer.DecodeFrom(input, file_name, footer_offset);
+  if (!s.ok()) return s;
+
+  std::unique_ptr<Table> t(new Table(std::move(file_name), std::move(file), file_size, cache));
+  s = t->ReadMetadata(footer);
+  if (s.ok()) *table = std::move(t);
+  return s;
+}
+
+Status Table::ReadMetadata(const Footer& footer) {
+  Status s = CheckHandle(footer.index);
+  if (s.ok()) s = LoadBlock(footer.index, true, &index_block_);
+  if (s.ok() && footer.filter.size > 0) {
+    s = CheckHandle(footer.filter);
+    if (s.ok()) s = ReadBlock(*file_, file_name_, footer.filter, true, &filter_);
+  }
+  return s;
+}
+
+// Every block lies wholly before the footer.
+Status Table::CheckHandle(const BlockHandle& handle) const {
+  const uint64_t limit = file_size_ - kFooterBytes;
+  if (handle.size > kMaxBlockBytes || handle.offset > limit ||
+      handle.size + kBlockTrailerBytes > limit - handle.offset) {
+    return Status::Corruption(file_name_ + ": block handle (offset " +
+                              std::to_string(handle.offset) + ", size " +
+                              std::to_string(handle.size) + ") outside the file");
+  }
+  return Status::OK();
+}
+
+Status Table::DecodeHandle(std::string_view index_value, BlockHandle* handle) const {
+  if (!handle->DecodeFrom(&index_value)) {
+    return Status::Corruption(file_name_ + ": bad block handle in index");
+  }
+  return CheckHandle(*handle);
+}
+
+Status Table::LoadBlock(const BlockHandle& handle, bool verify_checksum,
+                        std::shared_ptr<const Block>* block) const {
+  std::string contents;
+  Status s = ReadBlock(*file_, file_name_, handle, verify_checksum, &contents);
+  if (!s.ok()) return s;
+  return Block::Parse(std::move(contents), file_name_, handle.offset, block);
+}
+
+Status Table::ReadDataBlock(const ReadOptions& ro, std::string_view index_value,
+                            std::shared_ptr<const Block>* block) const {
+  BlockHandle handle;
+  Status s = DecodeHandle(index_value, &handle);
+  if (!s.ok()) return s;
+  if (cache_ != nullptr && (*block = cache_->Lookup(cache_id_, handle.offset)) != nullptr) {
+    return Status::OK();
+  }
+  s = LoadBlock(handle, ro.verify_checksums, block);
+  // Only verified blocks are shared, so a later verifying reader never gets
+  // an unchecked block from the cache.
+  if (s.ok() && cache_ != nullptr && ro.fill_cache && ro.verify_checksums) {
+    cache_->Insert(cache_id_, handle.offset, *block, (*block)->size());
+  }
+  return s;
+}
+
+InternalIterator* Table::NewDataIterator(const ReadOptions& ro,
+                                         std::string_view index_value) const {
+  std::shared_ptr<const Block> block;
+  Status s = ReadDataBlock(ro, index_value, &block);
+  if (!s.ok()) return NewErrorIterator(s);
+  return block->NewIterator(block, GetInternalKeyComparator());
+}
+
+InternalIterator* Table::NewIndexIterator() const {
+  return index_block_->NewIterator(index_block_, GetInternalKeyComparator());
+}
+
+InternalIterator* Table::NewIterator(const ReadOptions& ro) const {
+  return NewTwoLevelIterator(NewIndexIterator(), [this, ro](std::string_view index_value) {
+    return NewDataIterator(ro, index_value);
+  });
+}
+
+Status Table::Get(const ReadOptions& ro, std::string_view internal_key,
+                  const std::function<void(std::string_view, std::string_view)>& found) const {
+  if (!filter_.empty() && !BloomMayContain(filter_, ExtractUserKey(internal_key))) {
+    return Status::OK();
+  }
+  std::unique_ptr<InternalIterator> index(NewIndexIterator());
+  index->Seek(internal_key);
+  if (!index->Valid()) return index->status();
+  // The index key is the block's last key, so this block holds the answer.
+  std::unique_ptr<InternalIterator> data(NewDataIterator(ro, index->value()));
+  data->Seek(internal_key);
+  if (data->Valid()) found(data->key(), data->value());
+  return data->status();
+}
+
+Status Table::VerifyChecksums() const {
+  std::unique_ptr<InternalIterator> index(NewIndexIterator());
+  for (index->SeekToFirst(); index->Valid(); index->Next()) {
+    // Read around the cache: a cached copy would hide damage on disk.
+    BlockHandle handle;
+    std::shared_ptr<const Block> block;
+    Status s = DecodeHandle(index->value(), &handle);
+    if (s.ok()) s = LoadBlock(handle, true, &block);
+    if (!s.ok()) return s;
+    std::unique_ptr<InternalIterator> entries(
+        block->NewIterator(block, GetInternalKeyComparator()));
+    for (entries->SeekToFirst(); entries->Valid(); entries->Next()) {
+    }
+    if (!entries->status().ok()) return entries->status();
+  }
+  return index->status();
+}
+
+uint64_t Table::ApproximateOffsetOf(std::string_view internal_key) const {
+  std::unique_ptr<InternalIterator> index(NewIndexIterator());
+  index->Seek(internal_key);
+  BlockHandle handle;
+  if (index->Valid() && DecodeHandle(index->value(), &handle).ok()) return handle.offset;
+  // Past the last key (or a damaged index): the end of the file.
+  return file_size_;
+}
+
+}  // namespace lightning

@@ -1,0 +1,78 @@
+// Table: an open, immutable table file (format in format.h), read by many
+// threads at once.
+//
+// Open reads and verifies the footer, the index block (kept in memory) and the
+// bloom filter; data blocks are read on demand and shared through the block
+// cache when there is one. Any damage, or a file that is not a table, is a
+// Corruption naming the file (and offset).
+//
+// Thread safety: all methods are const and safe to call concurrently. The
+// Table must outlive the iterators it returns.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "lightning/file_system.h"
+#include "lightning/options.h"
+#include "lightning/status.h"
+#include "lightning/table/block.h"
+#include "lightning/table/format.h"
+#include "lightning/util/block_cache.h"
+#include "lightning/util/internal_iterator.h"
+
+namespace lightning {
+
+class Table {
+ public:
+  // `cache` may be null; otherwise it must outlive the table.
+  static Status Open(const Options& options, std::string file_name,
+                     std::unique_ptr<RandomAccessFile> file, uint64_t file_size, BlockCache* cache,
+                     std::unique_ptr<Table>* table);
+
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  // An iterator over every entry, in internal key order. Blocks it reads go
+  // into the cache unless !ro.fill_cache.
+  InternalIterator* NewIterator(const ReadOptions& ro) const;
+
+  // Finds the first entry >= internal_key. If the bloom filter rules out its
+  // user key, returns OK without calling `found`; otherwise calls found(key,
+  // value) at most once with that entry (the caller checks the user key).
+  Status Get(const ReadOptions& ro, std::string_view internal_key,
+             const std::function<void(std::string_view key, std::string_view value)>& found) const;
+
+  // Reads every data block, checking its checksum and structure.
+  Status VerifyChecksums() const;
+
+  // The file offset where the entries >= internal_key begin (approximately).
+  uint64_t ApproximateOffsetOf(std::string_view internal_key) const;
+
+ private:
+  Table(std::string file_name, std::unique_ptr<RandomAccessFile> file, uint64_t file_size,
+        BlockCache* cache);
+
+  Status ReadMetadata(const Footer& footer);
+  Status CheckHandle(const BlockHandle& handle) const;
+  Status DecodeHandle(std::string_view index_value, BlockHandle* handle) const;
+  Status LoadBlock(const BlockHandle& handle, bool verify_checksum,
+                   std::shared_ptr<const Block>* block) const;
+  Status ReadDataBlock(const ReadOptions& ro, std::string_view index_value,
+                       std::shared_ptr<const Block>* block) const;
+  InternalIterator* NewDataIterator(const ReadOptions& ro, std::string_view index_value) const;
+  InternalIterator* NewIndexIterator() const;
+
+  const std::string file_name_;
+  const std::unique_ptr<RandomAccessFile> file_;
+  const uint64_t file_size_;
+  BlockCache* const cache_;  // may be null
+  const uint64_t cache_id_;
+  std::shared_ptr<const Block> index_block_;
+  std::string filter_;  // empty: no filter
+};
+
+}  // namespace lightning

@@ -1,0 +1,289 @@
+#include "lightning/table/table.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "lightning/lsm/dbformat.h"
+#include "lightning/table/table_builder.h"
+#include "lightning/util/random.h"
+
+namespace lightning {
+namespace {
+
+// In-memory files: the writer appends to a shared string the reader reads.
+class MemWritableFile : public WritableFile {
+ public:
+  explicit MemWritableFile(std::string* data) : data_(data) {}
+  Status Append(std::string_view d) override {
+    data_->append(d);
+    appends_++;
+    return Status::OK();
+  }
+  Status Sync() override { return Status::OK(); }
+  Status Close() override { return Status::OK(); }
+  int appends_ = 0;
+
+ private:
+  std::string* data_;
+};
+
+class MemRandomAccessFile : public RandomAccessFile {
+ public:
+  explicit MemRandomAccessFile(std::string data) : data_(std::move(data)) {}
+  Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const override {
+    if (offset > data_.size()) return Status::IOError("read past end");
+    n = std::min<uint64_t>(n, data_.size() - offset);
+    std::copy_n(data_.data() + offset, n, scratch);
+    *result = std::string_view(scratch, n);
+    return Status::OK();
+  }
+
+ private:
+  std::string data_;
+};
+
+uint64_t Seed() {
+  const char* env = std::getenv("LIGHTNING_SEED");
+  uint64_t seed = env != nullptr ? std::strtoull(env, nullptr, 10) : 42;
+  std::printf("LIGHTNING_SEED=%llu\n", static_cast<unsigned long long>(seed));
+  return seed;
+}
+
+std::string IKey(std::string_view user_key, SequenceNumber seq, ValueType t = kTypeValue) {
+  std::string k;
+  AppendInternalKey(&k, user_key, seq, t);
+  return k;
+}
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+// 10,000 entries: the empty key, keys with 0xFF bytes, several versions of
+// some user keys, a tombstone, and one 1 MiB value.
+Entries MakeEntries(uint64_t seed) {
+  Random rnd(seed);
+  Entries entries;
+  entries.emplace_back(IKey("", 7), "empty key");
+  for (int i = 0; entries.size() < 9999; i++) {
+    char user_key[32];
+    std::snprintf(user_key, sizeof(user_key), "user%07d", i * 2);
+    const int versions = i % 10 == 0 ? 3 : 1;
+    for (int v = 0; v < versions; v++) {
+      entries.emplace_back(IKey(user_key, 1000 - v, v == 2 ? kTypeDeletion : kTypeValue),
+                           std::string(rnd.Uniform(100), static_cast<char>('a' + i % 26)));
+    }
+  }
+  entries[5000].second = std::string(1 << 20, 'x');
+  entries.emplace_back(IKey(std::string("\xff\xff\x00\xff", 4), 3), "ff");
+  entries.resize(10000);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return GetInternalKeyComparator()->Compare(a.first, b.first) < 0;
+  });
+  return entries;
+}
+
+class TableTest : public ::testing::TestWithParam<Compression> {
+ protected:
+  void SetUp() override {
+    options_.compression = GetParam();
+    options_.block_bytes = 1024;
+    entries_ = MakeEntries(Seed());
+    MemWritableFile file(&data_);
+    TableBuilder builder(options_, &file);
+    for (const auto& [k, v] : entries_) builder.Add(k, v);
+    ASSERT_TRUE(builder.Finish().ok());
+    EXPECT_EQ(builder.NumEntries(), entries_.size());
+    EXPECT_EQ(builder.FileSize(), data_.size());
+    // Buffered: far fewer appends than blocks.
+    EXPECT_LT(file.appends_, static_cast<int>(data_.size() / options_.block_bytes / 4));
+  }
+
+  Status Open(std::string data, std::unique_ptr<Table>* table) {
+    const uint64_t size = data.size();
+    return Table::Open(options_, "000007.lt",
+                       std::make_unique<MemRandomAccessFile>(std::move(data)), size, &cache_,
+                       table);
+  }
+
+  // The entry Get finds for `key`, or "" with *found false.
+  Status Get(const Table& table, std::string_view key, std::string* found_key, bool* found,
+             ReadOptions ro = {}) {
+    *found = false;
+    return table.Get(ro, key, [&](std::string_view k, std::string_view) {
+      EXPECT_FALSE(*found);
+      *found = true;
+      found_key->assign(k);
+    });
+  }
+
+  // The offset of a byte in the middle of the first data block's contents.
+  static size_t DataByte() { return 100; }
+
+  Options options_;
+  Entries entries_;
+  std::string data_;
+  BlockCache cache_{1 << 20};
+};
+
+TEST_P(TableTest, IteratesBothDirections) {
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(Open(data_, &table).ok());
+  std::unique_ptr<InternalIterator> it(table->NewIterator(ReadOptions()));
+  size_t i = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), i++) {
+    ASSERT_LT(i, entries_.size());
+    ASSERT_EQ(it->key(), entries_[i].first) << i;
+    ASSERT_EQ(it->value(), entries_[i].second) << i;
+  }
+  EXPECT_EQ(i, entries_.size());
+  for (it->SeekToLast(); it->Valid(); it->Prev()) {
+    ASSERT_GT(i, 0u);
+    ASSERT_EQ(it->key(), entries_[--i].first);
+  }
+  EXPECT_EQ(i, 0u);
+  EXPECT_TRUE(it->status().ok());
+  EXPECT_GT(cache_.hits(), 0u);  // the backward pass found blocks cached
+}
+
+TEST_P(TableTest, SeekAndGet) {
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(Open(data_, &table).ok());
+  std::unique_ptr<InternalIterator> it(table->NewIterator(ReadOptions()));
+  std::string key;
+  bool found;
+  for (size_t i = 0; i < entries_.size(); i += 7) {
+    it->Seek(entries_[i].first);
+    ASSERT_TRUE(it->Valid());
+    ASSERT_EQ(it->key(), entries_[i].first);
+    ASSERT_TRUE(Get(*table, entries_[i].first, &key, &found).ok());
+    ASSERT_TRUE(found);
+    EXPECT_EQ(key, entries_[i].first);
+  }
+  // The newest version visible at a snapshot.
+  ASSERT_TRUE(Get(*table, IKey("user0000000", 999), &key, &found).ok());
+  ASSERT_TRUE(found);
+  EXPECT_EQ(key, IKey("user0000000", 999));
+  // Odd user keys were never written: the filter rules out nearly all.
+  int calls = 0;
+  for (int i = 1; i < 2000; i += 2) {
+    char user_key[32];
+    std::snprintf(user_key, sizeof(user_key), "user%07d", i);
+    ASSERT_TRUE(Get(*table, IKey(user_key, 5000), &key, &found).ok());
+    if (found) {
+      calls++;
+      EXPECT_NE(ExtractUserKey(key), user_key);
+    }
+  }
+  EXPECT_LT(calls, 40);
+  it->Seek(IKey("\xff\xff\xff", 1));
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().ok());
+}
+
+TEST_P(TableTest, ConcurrentReaders) {
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(Open(data_, &table).ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; t++) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < entries_.size(); i += 13) {
+        bool found = false;
+        Status s = table->Get(
+            ReadOptions(), entries_[i].first,
+            [&](std::string_view, std::string_view v) { found = v == entries_[i].second; });
+        EXPECT_TRUE(s.ok() && found) << i;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+}
+
+TEST_P(TableTest, FlippedDataByteIsCorruption) {
+  std::string bad = data_;
+  bad[DataByte()] ^= 0x40;
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(Open(bad, &table).ok());  // only a data block is damaged
+  Status s = table->VerifyChecksums();
+  ASSERT_TRUE(s.IsCorruption());
+  EXPECT_NE(s.message().find("000007.lt"), std::string::npos) << s.ToString();
+
+  std::unique_ptr<InternalIterator> it(table->NewIterator(ReadOptions()));
+  it->SeekToFirst();
+  EXPECT_FALSE(it->Valid());
+  ASSERT_TRUE(it->status().IsCorruption());
+  EXPECT_NE(it->status().message().find("000007.lt"), std::string::npos);
+
+  std::string key;
+  bool found;
+  s = Get(*table, entries_[0].first, &key, &found);
+  ASSERT_TRUE(s.IsCorruption());
+  EXPECT_FALSE(found);
+  EXPECT_NE(s.message().find("000007.lt"), std::string::npos);
+  std::unique_ptr<Table> good;
+  ASSERT_TRUE(Open(data_, &good).ok());
+  EXPECT_TRUE(good->VerifyChecksums().ok());
+}
+
+TEST_P(TableTest, TruncatedOrForeignFileFailsToOpen) {
+  std::unique_ptr<Table> table;
+  for (size_t cut : {size_t{1}, size_t{47}, size_t{48}, size_t{1000}, data_.size() - 1}) {
+    Status s = Open(data_.substr(0, data_.size() - cut), &table);
+    ASSERT_TRUE(s.IsCorruption()) << cut << " " << s.ToString();
+    EXPECT_NE(s.message().find("000007.lt"), std::string::npos);
+    EXPECT_EQ(table, nullptr);
+  }
+  EXPECT_TRUE(Open(std::string(100000, 'x'), &table).IsCorruption());
+  EXPECT_TRUE(Open("", &table).IsCorruption());
+}
+
+TEST_P(TableTest, RandomDamageNeverCrashes) {
+  Random rnd(Seed());
+  int failures = 0;
+  for (int trial = 0; trial < 200; trial++) {
+    std::string bad = data_;
+    bad[rnd.Uniform(bad.size())] ^= static_cast<char>(1 + rnd.Uniform(255));
+    std::unique_ptr<Table> table;
+    if (!Open(bad, &table).ok()) {
+      failures++;
+      continue;
+    }
+    ReadOptions ro;
+    ro.verify_checksums = rnd.OneIn(2);
+    ro.fill_cache = false;
+    std::unique_ptr<InternalIterator> it(table->NewIterator(ro));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    }
+    failures += !it->status().ok() || !table->VerifyChecksums().ok();
+  }
+  EXPECT_GT(failures, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Compression, TableTest,
+                         ::testing::Values(Compression::kNone, Compression::kLz4));
+
+TEST(TableEmptyTest, EmptyTableOpensAndIsEmpty) {
+  std::string data;
+  MemWritableFile file(&data);
+  Options options;
+  TableBuilder builder(options, &file);
+  ASSERT_TRUE(builder.Finish().ok());
+  std::unique_ptr<Table> table;
+  ASSERT_TRUE(Table::Open(options, "e.lt", std::make_unique<MemRandomAccessFile>(data), data.size(),
+                          nullptr, &table)
+                  .ok());
+  std::unique_ptr<InternalIterator> it(table->NewIterator(ReadOptions()));
+  it->SeekToFirst();
+  EXPECT_FALSE(it->Valid());
+  EXPECT_TRUE(it->status().ok());
+  EXPECT_TRUE(table->VerifyChecksums().ok());
+}
+
+}  // namespace
+}  // namespace lightning

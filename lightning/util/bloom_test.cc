@@ -1,0 +1,65 @@
+#include "lightning/util/bloom.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "lightning/util/coding.h"
+
+namespace lightning {
+namespace {
+
+std::string Key(int i) {
+  std::string k;
+  PutFixed32(&k, static_cast<uint32_t>(i));
+  return k;
+}
+
+std::string Build(int n, int bits_per_key) {
+  std::vector<std::string> storage;
+  for (int i = 0; i < n; i++) storage.push_back(Key(i));
+  std::vector<std::string_view> keys(storage.begin(), storage.end());
+  return BuildBloomFilter(keys, bits_per_key);
+}
+
+TEST(BloomTest, EmptyFilterMatchesNothingBuilt) {
+  std::string filter = Build(0, 10);
+  EXPECT_FALSE(BloomMayContain(filter, "hello"));
+  EXPECT_FALSE(BloomMayContain(filter, ""));
+}
+
+TEST(BloomTest, MalformedFilterMayContainEverything) {
+  EXPECT_TRUE(BloomMayContain("", "x"));
+  EXPECT_TRUE(BloomMayContain("a", "x"));
+  std::string bad_probes(9, '\0');
+  bad_probes.back() = static_cast<char>(kMaxBloomProbes + 1);
+  EXPECT_TRUE(BloomMayContain(bad_probes, "x"));
+  bad_probes.back() = 0;
+  EXPECT_TRUE(BloomMayContain(bad_probes, "x"));
+}
+
+TEST(BloomTest, NoFalseNegativesAndLowFalsePositiveRate) {
+  constexpr int kKeys = 10000;
+  std::string filter = Build(kKeys, 10);
+  EXPECT_LE(filter.size(), size_t{kKeys * 10 / 8 + 2});
+  for (int i = 0; i < kKeys; i++) ASSERT_TRUE(BloomMayContain(filter, Key(i))) << i;
+
+  int false_positives = 0;
+  constexpr int kProbes = 10000;
+  for (int i = 0; i < kProbes; i++) false_positives += BloomMayContain(filter, Key(i + 1000000000));
+  double rate = static_cast<double>(false_positives) / kProbes;
+  std::printf("bloom: %d keys, 10 bits/key, false-positive rate %.2f%%\n", kKeys, rate * 100);
+  EXPECT_LT(rate, 0.02);
+}
+
+TEST(BloomTest, VaryingSizesHaveNoFalseNegatives) {
+  for (int n = 1; n <= 5000; n = n * 3 + 1) {
+    std::string filter = Build(n, 10);
+    for (int i = 0; i < n; i++) ASSERT_TRUE(BloomMayContain(filter, Key(i))) << n << " " << i;
+  }
+}
+
+}  // namespace
+}  // namespace lightning

@@ -1,0 +1,43 @@
+// log::Writer: appends records to a log file in the format of log_format.h.
+//
+// Each AddRecord hands the whole record (every fragment and any block
+// padding) to the file in one Append, so a process crash keeps or loses
+// records whole; only a power loss can tear one. The writer stamps each record
+// with the offset through which the log was synced, which lets the reader tell
+// a torn tail from bit rot.
+//
+// After an Append or Sync error the file's contents are unknown: the caller
+// must stop using the writer (and never trust a later Sync).
+//
+// Thread safety: not thread-safe; the caller serializes all calls.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "lightning/file_system.h"
+#include "lightning/status.h"
+
+namespace lightning::log {
+
+class Writer {
+ public:
+  // REQUIRES: dest is a new, empty file, and outlives the writer.
+  explicit Writer(WritableFile* dest) : dest_(dest) {}
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Appends one record. REQUIRES: payload.size() <= kMaxPayloadBytes.
+  Status AddRecord(std::string_view payload);
+  // Makes every record added so far durable.
+  Status Sync();
+  // Bytes written to the file so far.
+  uint64_t size() const { return size_; }
+
+ private:
+  WritableFile* const dest_;
+  uint64_t size_ = 0;
+  uint64_t synced_offset_ = 0;  // a prefix of the file known durable
+};
+
+}  // namespace lightning::log

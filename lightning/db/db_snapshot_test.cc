@@ -118,7 +118,9 @@ TEST_F(DBSnapshotTest, ReleasedSnapshotLetsCompactionDropOldVersions) {
   db_->ReleaseSnapshot(snapshot);
   write_all("v3");
   const uint64_t after_release = dbtest::TableBytes(dir_.path());
-  EXPECT_LT(after_release, one_version * 13 / 10) << "shadowed versions were kept";
+  std::string stats;
+  db_->GetProperty("lightning.stats", &stats);
+  EXPECT_LT(after_release, one_version * 13 / 10) << "shadowed versions were kept\n" << stats;
   EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
 }
 

@@ -297,14 +297,8 @@ Status LsmDB::Flush() {
   return bg_error_;
 }
 
-Status LsmDB::WaitForBackground(std::unique_lock<std::mutex>& lock, uint64_t after_epoch) {
-  bg_cv_.wait(lock, [&] {
-    return (manual_level_ < 0 && imm_ == nullptr && bg_epoch_ > after_epoch) || !bg_error_.ok();
-  });
-  return bg_error_;
-}
-
 Status LsmDB::CompactAll() {
+  std::lock_guard<std::mutex> one_at_a_time(manual_mu_);
   Status s = Flush();
   if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
@@ -312,12 +306,15 @@ Status LsmDB::CompactAll() {
   for (int level = 1; level < kNumLevels; level++) {
     if (versions_.current()->NumFiles(level) > 0) target = level;
   }
+  // The background thread clears manual_level_ once that level's compaction
+  // is installed (or has failed).
   for (int level = 0; level < target && s.ok(); level++) {
     manual_level_ = level;
-    uint64_t epoch = bg_epoch_;
     bg_cv_.notify_all();
-    s = WaitForBackground(lock, epoch);
+    bg_cv_.wait(lock, [&] { return manual_level_ < 0 || !bg_error_.ok() || shutting_down_; });
+    s = bg_error_;
   }
+  manual_level_ = -1;
   return s;
 }
 
@@ -327,7 +324,6 @@ void LsmDB::BackgroundLoop() {
     bg_cv_.wait(lock, [&] { return shutting_down_ || HasBackgroundWork(); });
     if (shutting_down_) break;
     DoBackgroundWork(lock);
-    bg_epoch_++;
     bg_cv_.notify_all();
   }
 }
@@ -342,8 +338,8 @@ void LsmDB::DoBackgroundWork(std::unique_lock<std::mutex>& lock) {
     s = FlushImmutable(lock);
   } else if (manual_level_ >= 0) {
     std::unique_ptr<Compaction> c = versions_.CompactLevel(manual_level_);
-    manual_level_ = -1;
     if (c != nullptr) s = DoCompaction(lock, *c);
+    manual_level_ = -1;
   } else if (std::unique_ptr<Compaction> c = versions_.PickCompaction()) {
     s = DoCompaction(lock, *c);
   }

@@ -99,7 +99,6 @@ class LsmDB final : public DB {
   void RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock);
   TableOutputContext OutputContext();
   SequenceNumber SmallestSnapshot() const;
-  Status WaitForBackground(std::unique_lock<std::mutex>& lock, uint64_t target_epoch);
   std::string StatsString() const;
   double WriteAmplification() const;
 
@@ -112,6 +111,7 @@ class LsmDB final : public DB {
   BlockCache block_cache_;
   TableCache table_cache_;
 
+  std::mutex manual_mu_;   // one CompactAll at a time
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable bg_cv_;    // background work to do, or done
   std::condition_variable writers_idle_cv_;  // the writer queue became empty
@@ -127,7 +127,6 @@ class LsmDB final : public DB {
   Status bg_error_;                  // sticky; see the header comment
   bool closed_ = false;
   int manual_level_ = -1;            // a CompactAll step for the background thread
-  uint64_t bg_epoch_ = 0;            // counts finished units of background work
   Stats stats_;
   std::atomic<bool> shutting_down_{false};
   std::thread bg_thread_;

@@ -26,7 +26,9 @@ class Arena {
   size_t MemoryUsage() const { return memory_usage_.load(std::memory_order_relaxed); }
 
  private:
-  static constexpr size_t kBlockBytes = 64 * 1024;
+  // Small blocks keep MemoryUsage() close to what is used, which is what
+  // decides when a (possibly small) memtable is full.
+  static constexpr size_t kBlockBytes = 4096;
 
   char* AllocateFallback(size_t bytes);
   char* NewBlock(size_t bytes);

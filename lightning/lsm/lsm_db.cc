@@ -399,8 +399,8 @@ Status LsmDB::DoCompaction(std::unique_lock<std::mutex>& lock, const Compaction&
   std::vector<FileMetaData> outputs;
   CompactionStats stats;
   lock.unlock();
-  Status s = RunCompaction(ctx, c, &table_cache_, smallest_snapshot, shutting_down_, &outputs,
-                           &stats);
+  Status s =
+      RunCompaction(ctx, c, &table_cache_, smallest_snapshot, shutting_down_, &outputs, &stats);
   lock.lock();
   if (!s.ok()) return s;
   for (const auto& f : outputs) edit.AddFile(c.level + 1, f);
@@ -490,8 +490,9 @@ bool LsmDB::GetProperty(std::string_view name, std::string* value) {
 
 double LsmDB::WriteAmplification() const {
   uint64_t disk = stats_.log_bytes + stats_.flush_bytes + stats_.compaction.bytes_written;
-  return stats_.user_bytes == 0 ? 0.0
-                                : static_cast<double>(disk) / static_cast<double>(stats_.user_bytes);
+  return stats_.user_bytes == 0
+             ? 0.0
+             : static_cast<double>(disk) / static_cast<double>(stats_.user_bytes);
 }
 
 std::string LsmDB::StatsString() const {
@@ -504,10 +505,11 @@ std::string LsmDB::StatsString() const {
     out += line;
   }
   uint64_t hits = block_cache_.hits(), misses = block_cache_.misses();
-  std::snprintf(line, sizeof(line),
-                "block cache: %" PRIu64 " hits, %" PRIu64 " misses, hit rate %.3f, %zu of %zu bytes\n",
-                hits, misses, hits + misses == 0 ? 0.0 : static_cast<double>(hits) / (hits + misses),
-                block_cache_.usage_bytes(), block_cache_.capacity_bytes());
+  std::snprintf(
+      line, sizeof(line),
+      "block cache: %" PRIu64 " hits, %" PRIu64 " misses, hit rate %.3f, %zu of %zu bytes\n", hits,
+      misses, hits + misses == 0 ? 0.0 : static_cast<double>(hits) / (hits + misses),
+      block_cache_.usage_bytes(), block_cache_.capacity_bytes());
   out += line;
   std::snprintf(line, sizeof(line),
                 "writes: %" PRIu64 " user bytes, %" PRIu64 " log bytes, %" PRIu64

@@ -111,22 +111,22 @@ class LsmDB final : public DB {
   BlockCache block_cache_;
   TableCache table_cache_;
 
-  std::mutex manual_mu_;   // one CompactAll at a time
-  mutable std::mutex mu_;  // guards everything below
-  std::condition_variable bg_cv_;    // background work to do, or done
+  std::mutex manual_mu_;                     // one CompactAll at a time
+  mutable std::mutex mu_;                    // guards everything below
+  std::condition_variable bg_cv_;            // background work to do, or done
   std::condition_variable writers_idle_cv_;  // the writer queue became empty
   VersionSet versions_;
   std::shared_ptr<MemTable> mem_;
-  std::shared_ptr<MemTable> imm_;    // being flushed, or null
+  std::shared_ptr<MemTable> imm_;  // being flushed, or null
   std::unique_ptr<WritableFile> log_file_;
   std::unique_ptr<log::Writer> log_;
   uint64_t log_number_ = 0;
-  std::deque<Writer*> writers_;      // the front one is the leader
-  WriteBatch group_batch_;           // reused by leaders to merge a group
+  std::deque<Writer*> writers_;  // the front one is the leader
+  WriteBatch group_batch_;       // reused by leaders to merge a group
   std::multiset<SequenceNumber> snapshots_;
-  Status bg_error_;                  // sticky; see the header comment
+  Status bg_error_;  // sticky; see the header comment
   bool closed_ = false;
-  int manual_level_ = -1;            // a CompactAll step for the background thread
+  int manual_level_ = -1;  // a CompactAll step for the background thread
   Stats stats_;
   std::atomic<bool> shutting_down_{false};
   std::thread bg_thread_;

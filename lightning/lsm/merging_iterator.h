@@ -13,6 +13,7 @@
 
 namespace lightning {
 
-InternalIterator* NewMergingIterator(const Comparator* cmp, std::vector<InternalIterator*> children);
+InternalIterator* NewMergingIterator(const Comparator* cmp,
+                                     std::vector<InternalIterator*> children);
 
 }  // namespace lightning

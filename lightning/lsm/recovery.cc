@@ -30,8 +30,7 @@ namespace {
 Status ValidateOptions(const Options& o) {
   if (o.write_buffer_bytes < 4096 || o.block_bytes < 64 || o.block_restart_interval < 1 ||
       o.target_file_bytes < 4096 || o.max_level1_bytes < 4096 || o.bloom_bits_per_key < 0 ||
-      o.level0_compaction_trigger < 1 ||
-      o.level0_slowdown_trigger < o.level0_compaction_trigger ||
+      o.level0_compaction_trigger < 1 || o.level0_slowdown_trigger < o.level0_compaction_trigger ||
       o.level0_stop_trigger < o.level0_slowdown_trigger) {
     return Status::InvalidArgument("options out of range (sizes too small or triggers misordered)");
   }

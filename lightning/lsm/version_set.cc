@@ -76,20 +76,19 @@ Status Version::Get(const ReadOptions& ro, const LookupKey& key, TableCache* cac
   *found = false;
   Status result;
   auto probe = [&](const FileMetaData& f) {
-    Status s = cache->Get(ro, f.number, f.file_bytes, key.internal_key(),
-                          [&](std::string_view k, std::string_view v) {
-                            ParsedInternalKey parsed;
-                            if (!ParseInternalKey(k, &parsed)) {
-                              result = Status::Corruption(TableFileName("", f.number) +
-                                                          ": malformed internal key");
-                              *found = true;
-                            } else if (parsed.user_key == user_key) {
-                              *found = true;
-                              if (parsed.type == kTypeValue) value->assign(v);
-                              result = parsed.type == kTypeValue ? Status::OK()
-                                                                 : Status::NotFound("deleted");
-                            }
-                          });
+    Status s = cache->Get(
+        ro, f.number, f.file_bytes, key.internal_key(),
+        [&](std::string_view k, std::string_view v) {
+          ParsedInternalKey parsed;
+          if (!ParseInternalKey(k, &parsed)) {
+            result = Status::Corruption(TableFileName("", f.number) + ": malformed internal key");
+            *found = true;
+          } else if (parsed.user_key == user_key) {
+            *found = true;
+            if (parsed.type == kTypeValue) value->assign(v);
+            result = parsed.type == kTypeValue ? Status::OK() : Status::NotFound("deleted");
+          }
+        });
     if (!s.ok()) result = s, *found = true;
     return *found;
   };
@@ -109,7 +108,8 @@ Status Version::Get(const ReadOptions& ro, const LookupKey& key, TableCache* cac
 
 void Version::AddIterators(const ReadOptions& ro, TableCache* cache,
                            std::vector<InternalIterator*>* iters) const {
-  for (const auto& f : files_[0]) iters->push_back(cache->NewIterator(ro, f->number, f->file_bytes));
+  for (const auto& f : files_[0])
+    iters->push_back(cache->NewIterator(ro, f->number, f->file_bytes));
   for (int level = 1; level < kNumLevels; level++) {
     if (!files_[level].empty()) iters->push_back(NewLevelIterator(ro, cache, files_[level]));
   }
@@ -342,9 +342,9 @@ Status VersionSet::ReplayManifest(const std::string& name, uint64_t expected_byt
   // After a clean close every byte up to the recorded length was synced, so
   // a torn-looking tail there is damage, not an interrupted write.
   uint64_t file_bytes = 0;
-  if (expected_bytes != 0 && (reader.tail_damage_offset().has_value() ||
-                              !options_.fs->GetFileSize(name, &file_bytes).ok() ||
-                              file_bytes < expected_bytes)) {
+  if (expected_bytes != 0 &&
+      (reader.tail_damage_offset().has_value() ||
+       !options_.fs->GetFileSize(name, &file_bytes).ok() || file_bytes < expected_bytes)) {
     return Status::Corruption(name + ": damaged or cut short within the " +
                               std::to_string(expected_bytes) + " bytes a clean close recorded");
   }

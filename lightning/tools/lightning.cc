@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "lightning/tools/escape.h"
 #include "lightning/db.h"
+#include "lightning/tools/escape.h"
 
 namespace lightning {
 namespace {

@@ -64,8 +64,7 @@ class DB {
 
   virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions&) = 0;
   // [start, end) in key order; an empty `end` means unbounded.
-  std::unique_ptr<Iterator> Scan(const ReadOptions&, std::string_view start,
-                                 std::string_view end);
+  std::unique_ptr<Iterator> Scan(const ReadOptions&, std::string_view start, std::string_view end);
   // Every key that begins with `prefix`, in key order.
   std::unique_ptr<Iterator> ScanPrefix(const ReadOptions&, std::string_view prefix);
 

@@ -44,8 +44,7 @@ class RandomAccessFile {
   virtual ~RandomAccessFile();
   // Reads up to n bytes at offset; *result may point into scratch or into
   // memory owned by the file. Short only at end of file.
-  virtual Status Read(uint64_t offset, size_t n, char* scratch,
-                      std::string_view* result) const = 0;
+  virtual Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const = 0;
 };
 
 // Append-only writes (logs, tables, manifests, CURRENT).
@@ -78,8 +77,7 @@ class FileSystem {
   virtual Status NewRandomAccessFile(const std::string& path,
                                      std::unique_ptr<RandomAccessFile>* file) = 0;
   // Creates the file, or truncates an existing one.
-  virtual Status NewWritableFile(const std::string& path,
-                                 std::unique_ptr<WritableFile>* file) = 0;
+  virtual Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* file) = 0;
 
   virtual bool FileExists(const std::string& path) = 0;
   // Names (not paths) of the entries of a directory, without "." and "..".

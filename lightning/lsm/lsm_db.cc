@@ -52,8 +52,6 @@ LsmDB::~LsmDB() {
   if (!closed_) (void)Close();
 }
 
-Status LsmDB::CheckOpen() const { return closed_ ? ClosedError() : Status::OK(); }
-
 // ---- Writes -----------------------------------------------------------------
 
 Status LsmDB::Put(const WriteOptions& o, std::string_view key, std::string_view value) {
@@ -227,40 +225,40 @@ Status LsmDB::SwitchMemTable(std::unique_lock<std::mutex>& lock) {
 
 // ---- Reads ------------------------------------------------------------------
 
-Status LsmDB::Get(const ReadOptions& ro, std::string_view key, std::string* value) {
-  std::unique_lock<std::mutex> lock(mu_);
+// What a read needs, taken under the mutex in one step so that the sequence
+// and the memtables and version it reads agree; then read without the mutex.
+Status LsmDB::GetReadState(const ReadOptions& ro, ReadState* state) {
+  std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return ClosedError();
-  SequenceNumber seq = ro.snapshot != nullptr
-                           ? static_cast<const SnapshotImpl*>(ro.snapshot)->sequence
-                           : versions_.last_sequence();
-  std::shared_ptr<MemTable> mem = mem_, imm = imm_;
-  std::shared_ptr<const Version> version = versions_.current();
-  lock.unlock();
+  state->sequence = ro.snapshot != nullptr ? static_cast<const SnapshotImpl*>(ro.snapshot)->sequence
+                                           : versions_.last_sequence();
+  state->mem = mem_;
+  state->imm = imm_;
+  state->version = versions_.current();
+  return Status::OK();
+}
 
-  LookupKey lookup(key, seq);
-  Status s;
-  if (mem->Get(lookup, value, &s)) return s;
-  if (imm != nullptr && imm->Get(lookup, value, &s)) return s;
+Status LsmDB::Get(const ReadOptions& ro, std::string_view key, std::string* value) {
+  ReadState rs;
+  Status s = GetReadState(ro, &rs);
+  if (!s.ok()) return s;
+  LookupKey lookup(key, rs.sequence);
+  if (rs.mem->Get(lookup, value, &s)) return s;
+  if (rs.imm != nullptr && rs.imm->Get(lookup, value, &s)) return s;
   bool found = false;
-  return version->Get(ro, lookup, &table_cache_, value, &found);
+  return rs.version->Get(ro, lookup, &table_cache_, value, &found);
 }
 
 std::unique_ptr<Iterator> LsmDB::NewIterator(const ReadOptions& ro) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (closed_) return NewDBIterator(NewErrorIterator(ClosedError()), 0, nullptr);
-  SequenceNumber seq = ro.snapshot != nullptr
-                           ? static_cast<const SnapshotImpl*>(ro.snapshot)->sequence
-                           : versions_.last_sequence();
-  std::shared_ptr<MemTable> mem = mem_, imm = imm_;
-  std::shared_ptr<const Version> version = versions_.current();
-  lock.unlock();
-
+  ReadState rs;
+  Status s = GetReadState(ro, &rs);
+  if (!s.ok()) return NewDBIterator(NewErrorIterator(s), 0, nullptr);
   std::vector<InternalIterator*> children;
-  children.push_back(mem->NewIterator());
-  if (imm != nullptr) children.push_back(imm->NewIterator());
-  version->AddIterators(ro, &table_cache_, &children);
+  children.push_back(rs.mem->NewIterator());
+  if (rs.imm != nullptr) children.push_back(rs.imm->NewIterator());
+  rs.version->AddIterators(ro, &table_cache_, &children);
   InternalIterator* merged = NewMergingIterator(GetInternalKeyComparator(), std::move(children));
-  return NewDBIterator(merged, seq, std::move(version));
+  return NewDBIterator(merged, rs.sequence, std::move(rs.version));
 }
 
 const Snapshot* LsmDB::GetSnapshot() {

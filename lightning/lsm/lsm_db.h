@@ -102,7 +102,12 @@ class LsmDB final : public DB {
   std::string StatsString() const;
   double WriteAmplification() const;
 
-  Status CheckOpen() const;
+  struct ReadState {
+    SequenceNumber sequence = 0;
+    std::shared_ptr<MemTable> mem, imm;
+    std::shared_ptr<const Version> version;
+  };
+  Status GetReadState(const ReadOptions& ro, ReadState* state);
 
   // Immutable after Open.
   Options options_;

@@ -310,7 +310,7 @@ Status LsmDB::CompactAll() {
     manual_level_ = level;
     bg_cv_.notify_all();
     bg_cv_.wait(lock, [&] { return manual_level_ < 0 || !bg_error_.ok() || shutting_down_; });
-    s = bg_error_;
+    s = shutting_down_ ? ClosedError() : bg_error_;
   }
   manual_level_ = -1;
   return s;
@@ -341,9 +341,11 @@ void LsmDB::DoBackgroundWork(std::unique_lock<std::mutex>& lock) {
   } else if (std::unique_ptr<Compaction> c = versions_.PickCompaction()) {
     s = DoCompaction(lock, *c);
   }
+  // Any failure is sticky, also during shutdown: a failed manifest write may
+  // have lost bytes, so Close must not then record a clean close.
   if (s.ok()) {
     RemoveObsoleteFiles(lock);
-  } else if (bg_error_.ok() && !shutting_down_) {
+  } else if (bg_error_.ok()) {
     bg_error_ = s;
   }
 }
@@ -454,6 +456,7 @@ Status LsmDB::Close() {
   lock.unlock();
   if (bg_thread_.joinable()) bg_thread_.join();
   lock.lock();
+  if (s.ok()) s = bg_error_;  // the background thread's last unit may have failed
   if (s.ok()) s = versions_.MarkCleanClose();
   if (log_file_ != nullptr) (void)log_file_->Close();
   log_.reset();
@@ -510,13 +513,13 @@ std::string LsmDB::StatsString() const {
       block_cache_.usage_bytes(), block_cache_.capacity_bytes());
   out += line;
   std::snprintf(line, sizeof(line),
-                "writes: %" PRIu64 " user bytes, %" PRIu64 " log bytes, %" PRIu64
+                "writes since open: %" PRIu64 " user bytes, %" PRIu64 " log bytes, %" PRIu64
                 " flushed bytes, %" PRIu64 " compacted bytes; write amplification %.2f\n",
                 stats_.user_bytes, stats_.log_bytes, stats_.flush_bytes,
                 stats_.compaction.bytes_written, WriteAmplification());
   out += line;
   std::snprintf(line, sizeof(line),
-                "background: %" PRIu64 " flushes, %" PRIu64 " compactions, %" PRIu64
+                "background since open: %" PRIu64 " flushes, %" PRIu64 " compactions, %" PRIu64
                 " trivial moves, %" PRIu64 " write stalls\n",
                 stats_.flushes, stats_.compactions, stats_.trivial_moves, stats_.write_stalls);
   out += line;

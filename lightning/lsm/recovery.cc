@@ -27,6 +27,12 @@
 namespace lightning {
 namespace {
 
+std::string ParentDir(const std::string& dir) {
+  size_t slash = dir.find_last_of('/', dir.find_last_not_of('/'));
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : dir.substr(0, slash);
+}
+
 Status ValidateOptions(const Options& o) {
   if (o.write_buffer_bytes < 4096 || o.block_bytes < 64 || o.block_restart_interval < 1 ||
       o.target_file_bytes < 4096 || o.max_level1_bytes < 4096 || o.bloom_bits_per_key < 0 ||
@@ -58,7 +64,10 @@ Status LsmDB::Open(const Options& options, const std::string& path, std::unique_
 Status LsmDB::Recover() {
   FileSystem* fs = options_.fs;
   if (options_.create_if_missing) {
+    // The database directory's own entry must be durable before a synced
+    // write inside it can be.
     Status s = fs->CreateDir(dir_);
+    if (s.ok()) s = fs->SyncDir(ParentDir(dir_));
     if (!s.ok()) return s;
   } else if (!fs->FileExists(CurrentFileName(dir_))) {
     return Status::InvalidArgument(dir_ + ": no database here (create_if_missing is false)");

@@ -359,22 +359,25 @@ Status VersionSet::ReplayManifest(const std::string& name, uint64_t expected_byt
 
 void VersionSet::ExpandInputs(Compaction* c) const {
   const Version& v = *c->version;
-  auto range = [](const FileList& files, std::string* lo, std::string* hi) {
+  // The user-key range [lo, hi] of every input so far. `have` and not an
+  // empty lo/hi says "started": "" is a valid key.
+  std::string lo, hi;
+  bool have = false;
+  auto widen = [&](const FileList& files) {
     for (const auto& f : files) {
       std::string_view s = ExtractUserKey(f->smallest), l = ExtractUserKey(f->largest);
-      if (lo->empty() && hi->empty()) *lo = s, *hi = l;
-      if (s < *lo) *lo = s;
-      if (l > *hi) *hi = l;
+      if (!have || s < lo) lo = s;
+      if (!have || l > hi) hi = l;
+      have = true;
     }
   };
-  std::string lo, hi;
-  range(c->inputs[0], &lo, &hi);
+  widen(c->inputs[0]);
   if (c->level == 0) {
     // Level-0 files overlap: take every file that meets the range, until stable.
     for (size_t before = 0; before != c->inputs[0].size();) {
       before = c->inputs[0].size();
       c->inputs[0] = v.Overlapping(0, lo, hi);
-      range(c->inputs[0], &lo, &hi);
+      widen(c->inputs[0]);
     }
   }
   c->inputs[1] = v.Overlapping(c->level + 1, lo, hi);

@@ -161,5 +161,25 @@ TEST(DBRegressionTest, ManifestSyncFailureDuringCloseIsReportedAndReopenWorks) {
   EXPECT_EQ("v3", v);
 }
 
+// Found by the crash explorer: Close() while a background compaction ran
+// stored the compaction's deliberate "shutting down" abort as a sticky error,
+// so a clean close returned IOError and was not recorded as clean.
+TEST(DBRegressionTest, CloseDuringCompactionIsClean) {
+  for (int round = 0; round < 5; round++) {
+    TempDir dir;
+    Options o = dbtest::SmallOptions();
+    o.level0_compaction_trigger = 2;
+    std::unique_ptr<DB> db;
+    LIGHTNING_ASSERT_OK(DB::Open(o, dir.path(), &db));
+    for (int i = 0; i < 3000; i++) {
+      LIGHTNING_ASSERT_OK(
+          db->Put(WriteOptions(), dbtest::NumberedKey(i * 7919 % 3000), std::string(100, 'x')));
+    }
+    LIGHTNING_ASSERT_OK(db->Close());
+    LIGHTNING_ASSERT_OK(DB::Open(o, dir.path(), &db));
+    LIGHTNING_ASSERT_OK(db->Check());
+  }
+}
+
 }  // namespace
 }  // namespace lightning

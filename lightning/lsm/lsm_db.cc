@@ -402,6 +402,9 @@ Status LsmDB::DoCompaction(std::unique_lock<std::mutex>& lock, const Compaction&
   Status s =
       RunCompaction(ctx, c, &table_cache_, smallest_snapshot, shutting_down_, &outputs, &stats);
   lock.lock();
+  // Abandoned at shutdown: nothing was installed, the inputs stay live, and
+  // the orphaned outputs are deleted at the next open.
+  if (!s.ok() && shutting_down_) return Status::OK();
   if (!s.ok()) return s;
   for (const auto& f : outputs) edit.AddFile(c.level + 1, f);
   s = versions_.LogAndApply(&edit, &lock);

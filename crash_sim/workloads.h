@@ -1,0 +1,82 @@
+// The curated crash workloads: small, seeded programs against a DB opened
+// with tiny sizes, so that log rotation, memtable flush, compaction, a fresh
+// manifest and a CURRENT switch all happen within a few hundred file-system
+// operations. Each is named for what it stresses.
+//
+// A workload writes only through WorkloadEnv, which numbers every write in a
+// History (outside the simulated file system) before handing it to the
+// database, and records its acknowledgement or error and every successful
+// Sync() or sync=true write. For a given seed a workload issues the same
+// writes in the same order; only the engine's background thread may
+// interleave its file-system operations differently.
+//
+// Thread safety: a WorkloadEnv is used by the one thread running the workload.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crash_sim/oracle.h"
+#include "lightning/db.h"
+
+namespace crash_sim {
+
+// Where every workload keeps its database inside the simulated file system.
+inline constexpr const char* kDbPath = "/db";
+
+class WorkloadEnv {
+ public:
+  // REQUIRES: fs and history outlive the env.
+  WorkloadEnv(lightning::FileSystem* fs, const lightning::Options& options, History* history,
+              uint64_t seed);
+  ~WorkloadEnv();
+
+  lightning::Status Open();
+  // A clean Close() followed by Open(), inside the workload. An error from
+  // Close is kept in close_error() and the Open goes ahead, so that one
+  // engine bug does not hide the rest of the workload.
+  lightning::Status Reopen();
+  const lightning::Status& close_error() const { return close_error_; }
+  lightning::Status Close();
+  lightning::DB* db() { return db_.get(); }
+
+  // Recorded writes.
+  lightning::Status Put(std::string_view key, std::string_view value, bool sync = false);
+  lightning::Status Delete(std::string_view key, bool sync = false);
+  lightning::Status Write(WriteOps ops, bool sync = false);
+  lightning::Status Sync();
+  // Not writes: they change no state, only where it lives.
+  lightning::Status Flush();
+  lightning::Status CompactAll();
+
+  std::mt19937_64& rng() { return rng_; }
+  uint64_t Uniform(uint64_t n) { return rng_() % n; }
+  // A value of `bytes` printable bytes that names the write it belongs to.
+  std::string Value(size_t bytes);
+
+ private:
+  lightning::FileSystem* fs_;
+  lightning::Options options_;
+  History* history_;
+  std::mt19937_64 rng_;
+  std::unique_ptr<lightning::DB> db_;
+  lightning::Status close_error_;  // the first error a Close in Reopen returned
+};
+
+struct Workload {
+  const char* name;
+  const char* stresses;  // one line: what it is there to break
+  lightning::Options (*options)();
+  lightning::Status (*run)(WorkloadEnv& env);
+};
+
+// Every curated workload, in a fixed order.
+const std::vector<Workload>& Workloads();
+// nullptr if no workload has that name.
+const Workload* FindWorkload(std::string_view name);
+
+}  // namespace crash_sim

@@ -132,7 +132,8 @@ class Exploration {
   ExploreSummary Run() {
     Clock::time_point start = Clock::now();
     std::vector<std::thread> checkers;
-    for (int i = 0; i < options_.checker_threads; ++i) checkers.emplace_back([this] { CheckerLoop(); });
+    for (int i = 0; i < options_.checker_threads; ++i)
+      checkers.emplace_back([this] { CheckerLoop(); });
     RunWorkload();
     queue_.Close();
     for (std::thread& t : checkers) t.join();
@@ -144,7 +145,8 @@ class Exploration {
  private:
   void RunWorkload() {
     SimFileSystem fs;
-    fs.SetObserver([this](uint64_t op, const SimFileSystem::CrashFn& crash) { Observe(op, crash); });
+    fs.SetObserver(
+        [this](uint64_t op, const SimFileSystem::CrashFn& crash) { Observe(op, crash); });
     lightning::Status s;
     const char* step = "open";
     {
@@ -218,7 +220,8 @@ class Exploration {
   void Recrash(const CrashState& st) {
     Sampler sampler;
     sampler.rng.seed(Mix(st.variant_seed, 7));
-    History h2(history_.issued() + kRecrashWritesMax, history_.DistinctKeys(st.n) + kRecrashWritesMax);
+    History h2(history_.issued() + kRecrashWritesMax,
+               history_.DistinctKeys(st.n) + kRecrashWritesMax);
     std::atomic<int> phase{0};
     SimFileSystem fs(st.image);
     fs.SetObserver([&](uint64_t op, const SimFileSystem::CrashFn& crash) {
@@ -243,9 +246,10 @@ class Exploration {
     CrashState sampled = st;
     sampled.variant_seed = Mix(st.variant_seed, sampler.op_index);
     const History& h = sampler.phase == 0 ? history_ : h2;
-    CheckRecrash(sampled,
-                 sampler.phase == 0 ? "crash during recovery" : "crash during writes after recovery",
-                 sampler.image, h, DurableBound(st.variant, sampler.bounds), sampler.bounds.issued);
+    CheckRecrash(
+        sampled,
+        sampler.phase == 0 ? "crash during recovery" : "crash during writes after recovery",
+        sampler.image, h, DurableBound(st.variant, sampler.bounds), sampler.bounds.issued);
   }
 
   void CheckRecrash(const CrashState& st, const char* phase, const Image& image,
@@ -289,8 +293,8 @@ class Exploration {
 
   void Report(const CrashState& st, const char* phase, const CheckResult& r, const Image& image,
               const History& history, uint64_t s, uint64_t n) {
-    Failure f{workload_.name, options_.seed, st.op_index, CrashVariantName(st.variant),
-              st.variant_seed, phase, r, ""};
+    Failure f{workload_.name,  options_.seed, st.op_index, CrashVariantName(st.variant),
+              st.variant_seed, phase,         r,           ""};
     std::unique_lock<std::mutex> lock(mu_);
     bool keep = summary_.failures.size() < options_.failures_kept_max;
     bool trace = !options_.trace_dir.empty() && traces_written_ < options_.traces_per_workload_max;
@@ -306,10 +310,14 @@ class Exploration {
   std::string SaveTrace(const Failure& f, const Image& image, const History& history, uint64_t s,
                         uint64_t n) {
     Trace t;
-    t.fields = {{"workload", f.workload},       {"seed", std::to_string(f.seed)},
-                {"op_index", std::to_string(f.op_index)}, {"variant", f.variant},
-                {"variant_seed", std::to_string(f.variant_seed)}, {"phase", f.phase},
-                {"rule", f.result.rule},         {"message", f.result.message}};
+    t.fields = {{"workload", f.workload},
+                {"seed", std::to_string(f.seed)},
+                {"op_index", std::to_string(f.op_index)},
+                {"variant", f.variant},
+                {"variant_seed", std::to_string(f.variant_seed)},
+                {"phase", f.phase},
+                {"rule", f.result.rule},
+                {"message", f.result.message}};
     t.synced = s;
     t.issued = n;
     CaptureWrites(history, n, &t);
@@ -341,12 +349,11 @@ std::string SummaryTable(const std::vector<ExploreSummary>& summaries) {
   std::string out;
   auto row = [&](const std::string& name, uint64_t writes, uint64_t points, uint64_t states,
                  uint64_t recrash, double seconds, uint64_t failures, const char* note) {
-    std::snprintf(line, sizeof(line), "%-32s %7llu %8llu %9llu %8llu %8.1f %9.0f %8llu %s\n",
-                  name.c_str(), static_cast<unsigned long long>(writes),
-                  static_cast<unsigned long long>(points), static_cast<unsigned long long>(states),
-                  static_cast<unsigned long long>(recrash), seconds,
-                  seconds > 0 ? states / seconds : 0.0, static_cast<unsigned long long>(failures),
-                  note);
+    std::snprintf(
+        line, sizeof(line), "%-32s %7llu %8llu %9llu %8llu %8.1f %9.0f %8llu %s\n", name.c_str(),
+        static_cast<unsigned long long>(writes), static_cast<unsigned long long>(points),
+        static_cast<unsigned long long>(states), static_cast<unsigned long long>(recrash), seconds,
+        seconds > 0 ? states / seconds : 0.0, static_cast<unsigned long long>(failures), note);
     out += line;
   };
   std::snprintf(line, sizeof(line), "%-32s %7s %8s %9s %8s %8s %9s %8s\n", "workload", "writes",
@@ -355,7 +362,9 @@ std::string SummaryTable(const std::vector<ExploreSummary>& summaries) {
   uint64_t w = 0, p = 0, st = 0, rc = 0, f = 0;
   double sec = 0;
   for (const ExploreSummary& s : summaries) {
-    const char* note = !s.workload_error.empty() ? "WORKLOAD ERROR" : s.truncated ? "(deadline)" : "";
+    const char* note = !s.workload_error.empty() ? "WORKLOAD ERROR"
+                       : s.truncated             ? "(deadline)"
+                                                 : "";
     row(s.workload, s.writes, s.crash_points, s.states_checked, s.recrash_states, s.seconds,
         s.failure_count, note);
     w += s.writes, p += s.crash_points, st += s.states_checked, rc += s.recrash_states;

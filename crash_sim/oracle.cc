@@ -191,7 +191,8 @@ CheckResult Oracle::ReadAll(lightning::DB* db, State* state) const {
   size_t i = forward.size();
   for (it->SeekToLast(); it->Valid(); it->Prev()) {
     if (i == 0 || forward[i - 1].first != it->key() || forward[i - 1].second != it->value()) {
-      return Fail(kRuleReads, "backward scan disagrees with forward scan at key " + Show(it->key()));
+      return Fail(kRuleReads,
+                  "backward scan disagrees with forward scan at key " + Show(it->key()));
     }
     --i;
   }
@@ -203,12 +204,13 @@ CheckResult Oracle::ReadAll(lightning::DB* db, State* state) const {
     const std::string& key = history_.Key(k);
     std::string value;
     lightning::Status s = db->Get(lightning::ReadOptions(), key, &value);
-    if (!s.ok() && !s.IsNotFound()) return Fail(kRuleReads, "Get " + Show(key) + ": " + s.ToString());
+    if (!s.ok() && !s.IsNotFound())
+      return Fail(kRuleReads, "Get " + Show(key) + ": " + s.ToString());
     std::optional<std::string> got;
     if (s.ok()) got = std::move(value);
     if (got != Lookup(*state, key)) {
-      return Fail(kRuleReads, "Get " + Show(key) + " returns " + ShowMaybe(got) + " but the scan has " +
-                                  ShowMaybe(Lookup(*state, key)));
+      return Fail(kRuleReads, "Get " + Show(key) + " returns " + ShowMaybe(got) +
+                                  " but the scan has " + ShowMaybe(Lookup(*state, key)));
     }
   }
   return CheckResult{};
@@ -314,8 +316,8 @@ CheckResult Oracle::Diagnose(const State& recovered) const {
     if (!agrees) evidence.push_back(Explain(key, r, best));
   }
 
-  const std::string range = " (allowed: k in [" + std::to_string(synced_) + ", " +
-                            std::to_string(n) + "])";
+  const std::string range =
+      " (allowed: k in [" + std::to_string(synced_) + ", " + std::to_string(n) + "])";
   const std::string where = "; nearest prefix k=" + std::to_string(best) + range;
   if (evidence.empty()) {
     return Fail(kRuleSyncedLost,
@@ -341,11 +343,12 @@ CheckResult Oracle::Diagnose(const State& recovered) const {
                 best);
   }
   for (const Evidence& e : evidence) {
-    if (e.missing != 0 && recovered.contains(e.key) && DeletesKey(history_.write(e.missing), e.key)) {
-      return Fail(kRuleResurrected,
-                  "key " + Show(e.key) + " deleted by w" + std::to_string(e.missing) +
-                      " is back" + detail,
-                  best);
+    if (e.missing != 0 && recovered.contains(e.key) &&
+        DeletesKey(history_.write(e.missing), e.key)) {
+      return Fail(
+          kRuleResurrected,
+          "key " + Show(e.key) + " deleted by w" + std::to_string(e.missing) + " is back" + detail,
+          best);
     }
   }
   for (const Evidence& e : evidence) {

@@ -94,7 +94,8 @@ TEST_F(OracleTest, MessageNamesNearestPrefixAndKey) {
 
 TEST(HistoryTest, ContinueFromKeepsThePrefixAndSyncBound) {
   History a(16), b(16);
-  for (int i = 0; i < 4; ++i) a.EndWrite(a.BeginWrite({{"k" + std::to_string(i), "v"}}), true, i == 1);
+  for (int i = 0; i < 4; ++i)
+    a.EndWrite(a.BeginWrite({{"k" + std::to_string(i), "v"}}), true, i == 1);
   b.ContinueFrom(a, 3, a.Bounds().synced);
   EXPECT_EQ(b.Bounds().issued, 3u);
   EXPECT_EQ(b.Bounds().synced, 2u);

@@ -331,6 +331,7 @@ struct FsState {
   std::optional<uint64_t> freeze_at;  // `ops` value at which the crash happens
   bool crashed = false;
   std::vector<ArmedFault> faults;
+  uint64_t kind_counts[kNumOpKinds] = {};  // op_count(): every TakeFault call, per kind
   lightning::Random fault_rnd{kFaultSeed};
   SimFileSystem::Observer observer;
 
@@ -348,6 +349,7 @@ struct FsState {
 
   // The fault armed for this operation of `kind`, if any; counts the operation.
   std::optional<Fault> TakeFault(OpKind kind) {
+    ++kind_counts[static_cast<int>(kind)];
     std::optional<Fault> fired;
     for (auto it = faults.begin(); it != faults.end();) {
       if (it->kind == kind && --it->remaining == 0) {
@@ -786,6 +788,11 @@ void SimFileSystem::FailNth(OpKind kind, uint64_t n, Fault fault) {
   assert(fault != Fault::kShortWrite || kind == OpKind::kWrite);
   std::lock_guard<std::mutex> lock(state_->mu);
   state_->faults.push_back({kind, n, fault});
+}
+
+uint64_t SimFileSystem::op_count(OpKind kind) const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->kind_counts[static_cast<int>(kind)];
 }
 
 void SimFileSystem::SetObserver(Observer observer) {

@@ -68,6 +68,7 @@ const char* CrashVariantName(CrashVariant v);
 // still present); kDropUnsynced loses them all.
 
 enum class OpKind { kOpen, kRead, kWrite, kSync, kRename, kRemove, kMkdir, kLock, kSyncDir };
+inline constexpr int kNumOpKinds = 9;
 enum class Fault { kEIO, kENOSPC, kShortWrite };
 
 // A file system's durable state: path -> bytes, and the set of directories.
@@ -115,6 +116,11 @@ class SimFileSystem final : public lightning::FileSystem {
   bool crashed() const;
   // The n-th (1-based) next operation of `kind` fails with `fault`.
   void FailNth(OpKind kind, uint64_t n, Fault fault);
+  // Operations of `kind` attempted so far (failed ones included), counted as
+  // FailNth counts them: on a fresh file system, FailNth(kind, i) hits the
+  // operation that made this count reach i. A fault sweep reads it once per
+  // run to size the sweep and to tell whether an armed fault fired.
+  uint64_t op_count(OpKind kind) const;
 
   // Calls `observer` right after every mutating operation (and once with
   // index 0 for the state before any), with the file system's mutex held:

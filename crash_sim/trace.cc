@@ -36,7 +36,9 @@ class Decoder {
     return true;
   }
   // A count of items that each take at least `min_bytes`: bounded by what is left.
-  bool Count(uint64_t* n, uint64_t min_bytes) { return Fixed64(n) && *n <= rest_.size() / min_bytes; }
+  bool Count(uint64_t* n, uint64_t min_bytes) {
+    return Fixed64(n) && *n <= rest_.size() / min_bytes;
+  }
   std::string_view rest() const { return rest_; }
 
  private:

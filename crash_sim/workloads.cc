@@ -29,6 +29,7 @@ Status WorkloadEnv::Close() {
 Status WorkloadEnv::Reopen() {
   Status s = Close();
   if (!s.ok() && close_error_.ok()) close_error_ = s;
+  if (!s.ok() && stop_on_close_error_) return s;
   return Open();
 }
 
@@ -123,10 +124,10 @@ lightning::Options Roomy() {
 
 // Stops the workload at the first error: in a run without faults every
 // operation must succeed.
-#define RETURN_IF_ERROR(expr)            \
-  do {                                   \
-    ::lightning::Status _s = (expr);     \
-    if (!_s.ok()) return _s;             \
+#define RETURN_IF_ERROR(expr)        \
+  do {                               \
+    ::lightning::Status _s = (expr); \
+    if (!_s.ok()) return _s;         \
   } while (0)
 
 std::string Key(uint64_t i) {
@@ -136,7 +137,8 @@ std::string Key(uint64_t i) {
 }
 
 Status PutRange(WorkloadEnv& env, uint64_t first, uint64_t count, size_t value_bytes) {
-  for (uint64_t i = first; i < first + count; ++i) RETURN_IF_ERROR(env.Put(Key(i), env.Value(value_bytes)));
+  for (uint64_t i = first; i < first + count; ++i)
+    RETURN_IF_ERROR(env.Put(Key(i), env.Value(value_bytes)));
   return Status::OK();
 }
 
@@ -148,7 +150,8 @@ Status PutsThenSync(WorkloadEnv& env) {
 }
 
 Status SyncEveryWrite(WorkloadEnv& env) {
-  for (uint64_t i = 0; i < 60; ++i) RETURN_IF_ERROR(env.Put(Key(env.Uniform(40)), env.Value(150), true));
+  for (uint64_t i = 0; i < 60; ++i)
+    RETURN_IF_ERROR(env.Put(Key(env.Uniform(40)), env.Value(150), true));
   return Status::OK();
 }
 
@@ -209,10 +212,11 @@ Status LargeValues(WorkloadEnv& env) {
 }
 
 Status EmptyKeyAndFfKeys(WorkloadEnv& env) {
-  const std::string keys[] = {"", std::string(1, '\0'), "\xff", "\xff\xff", std::string("a\0b", 3),
-                              "\xff\xff\xff\xff"};
+  const std::string keys[] = {"",         std::string(1, '\0'),   "\xff",
+                              "\xff\xff", std::string("a\0b", 3), "\xff\xff\xff\xff"};
   for (int round = 0; round < 12; ++round) {
-    for (const std::string& k : keys) RETURN_IF_ERROR(env.Put(k, env.Value(round % 3 == 0 ? 0 : 90)));
+    for (const std::string& k : keys)
+      RETURN_IF_ERROR(env.Put(k, env.Value(round % 3 == 0 ? 0 : 90)));
     RETURN_IF_ERROR(env.Delete(keys[round % 6]));
     if (round % 4 == 3) RETURN_IF_ERROR(env.Sync());
   }
@@ -281,9 +285,15 @@ Status EmptyValues(WorkloadEnv& env) {
   for (int i = 0; i < 120; ++i) {
     uint64_t k = env.Uniform(30);
     switch (env.Uniform(3)) {
-      case 0: RETURN_IF_ERROR(env.Put(Key(k), "")); break;
-      case 1: RETURN_IF_ERROR(env.Delete(Key(k))); break;
-      default: RETURN_IF_ERROR(env.Put(Key(k), env.Value(100))); break;
+      case 0:
+        RETURN_IF_ERROR(env.Put(Key(k), ""));
+        break;
+      case 1:
+        RETURN_IF_ERROR(env.Delete(Key(k)));
+        break;
+      default:
+        RETURN_IF_ERROR(env.Put(Key(k), env.Value(100)));
+        break;
     }
     if (i % 40 == 39) RETURN_IF_ERROR(env.Flush());
   }
@@ -315,18 +325,23 @@ Status RandomMix(WorkloadEnv& env) {
     bool sync = env.Uniform(15) == 0;
     uint64_t k = env.Uniform(70);
     switch (env.Uniform(4)) {
-      case 0: RETURN_IF_ERROR(env.Delete(Key(k), sync)); break;
+      case 0:
+        RETURN_IF_ERROR(env.Delete(Key(k), sync));
+        break;
       case 1:
         RETURN_IF_ERROR(env.Write({{Key(k), env.Value(40)}, {Key(k + 7), env.Value(90)}}, sync));
         break;
-      default: RETURN_IF_ERROR(env.Put(Key(k), env.Value(env.Uniform(300)), sync)); break;
+      default:
+        RETURN_IF_ERROR(env.Put(Key(k), env.Value(env.Uniform(300)), sync));
+        break;
     }
   }
   return Status::OK();
 }
 
 Status RotationWithSyncWrites(WorkloadEnv& env) {
-  for (int i = 0; i < 60; ++i) RETURN_IF_ERROR(env.Put(Key(env.Uniform(50)), env.Value(1000), i % 3 == 2));
+  for (int i = 0; i < 60; ++i)
+    RETURN_IF_ERROR(env.Put(Key(env.Uniform(50)), env.Value(1000), i % 3 == 2));
   return Status::OK();
 }
 
@@ -342,8 +357,9 @@ Status ReopenRepeatedly(WorkloadEnv& env) {
 Status SameKeyInOneBatch(WorkloadEnv& env) {
   for (int b = 0; b < 60; ++b) {
     std::string k = Key(env.Uniform(20));
-    WriteOps ops = b % 2 == 0 ? WriteOps{{k, env.Value(80)}, {k, std::nullopt}}
-                              : WriteOps{{k, std::nullopt}, {k, env.Value(80)}, {Key(b), env.Value(80)}};
+    WriteOps ops = b % 2 == 0
+                       ? WriteOps{{k, env.Value(80)}, {k, std::nullopt}}
+                       : WriteOps{{k, std::nullopt}, {k, env.Value(80)}, {Key(b), env.Value(80)}};
     RETURN_IF_ERROR(env.Write(std::move(ops), b % 20 == 19));
   }
   return Status::OK();

@@ -41,6 +41,10 @@ class WorkloadEnv {
   // engine bug does not hide the rest of the workload.
   lightning::Status Reopen();
   const lightning::Status& close_error() const { return close_error_; }
+  // Fault-injection runs (fault_sweep.h): a failed Close in Reopen ends the
+  // workload with that error instead of reopening, so that no write is
+  // acknowledged on top of what the failure may have lost.
+  void set_stop_on_close_error(bool stop) { stop_on_close_error_ = stop; }
   lightning::Status Close();
   lightning::DB* db() { return db_.get(); }
 
@@ -65,6 +69,7 @@ class WorkloadEnv {
   std::mt19937_64 rng_;
   std::unique_ptr<lightning::DB> db_;
   lightning::Status close_error_;  // the first error a Close in Reopen returned
+  bool stop_on_close_error_ = false;
 };
 
 struct Workload {

@@ -4,6 +4,10 @@
 //             [--time-budget SECONDS] [--threads N] [--trace-dir DIR]
 //   crash_sim --replay FILE     re-checks one failing crash state exactly
 //   crash_sim --list            the curated workloads and what each stresses
+//   crash_sim --faults [--workload NAME|all] [--seed N] [--fault KIND:INDEX:FAULT]
+//                               the fault sweep (fault_sweep.h): every fsync,
+//                               directory fsync, write, open, rename, remove
+//                               and read fails in turn; --fault runs just one
 //
 // LIST is comma-separated variant names (drop-unsynced, keep-all, prefix,
 // sectors, torn-sector, size-before-data, random). The seed is printed and
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include "crash_sim/explorer.h"
+#include "crash_sim/fault_sweep.h"
 
 namespace {
 
@@ -42,7 +47,8 @@ bool ParseVariants(std::string_view list, std::vector<CrashVariant>* out) {
 }
 
 int List() {
-  for (const crash_sim::Workload& w : crash_sim::Workloads()) std::printf("%-32s %s\n", w.name, w.stresses);
+  for (const crash_sim::Workload& w : crash_sim::Workloads())
+    std::printf("%-32s %s\n", w.name, w.stresses);
   return 0;
 }
 
@@ -59,11 +65,33 @@ int ReplayOne(const std::string& path) {
   return 1;
 }
 
+// The fault sweep over `chosen`, every index; 0 when nothing failed.
+int Faults(const std::vector<const crash_sim::Workload*>& chosen,
+           const crash_sim::FaultSweepOptions& options) {
+  std::vector<crash_sim::FaultSweepSummary> summaries;
+  uint64_t failures = 0;
+  for (const crash_sim::Workload* w : chosen) {
+    summaries.push_back(crash_sim::FaultSweep(*w, options));
+    const crash_sim::FaultSweepSummary& s = summaries.back();
+    failures += s.failure_count + (s.workload_error.empty() ? 0 : 1);
+    std::printf("[%zu/%zu] %-32s faults=%llu fired=%llu failures=%llu %.1fs%s\n", summaries.size(),
+                chosen.size(), w->name, static_cast<unsigned long long>(s.runs),
+                static_cast<unsigned long long>(s.fired),
+                static_cast<unsigned long long>(s.failure_count), s.seconds,
+                s.workload_error.empty() ? "" : (" workload error: " + s.workload_error).c_str());
+    std::fflush(stdout);
+  }
+  std::printf("\n%s", crash_sim::FaultSummaryTable(summaries).c_str());
+  return failures == 0 ? 0 : 1;
+}
+
 int Usage() {
-  std::fprintf(stderr,
-               "usage: crash_sim [--workload NAME|all] [--variants LIST|all] [--seed N]\n"
-               "                 [--time-budget SECONDS] [--threads N] [--trace-dir DIR]\n"
-               "       crash_sim --replay FILE | --list\n");
+  std::fprintf(
+      stderr,
+      "usage: crash_sim [--workload NAME|all] [--variants LIST|all] [--seed N]\n"
+      "                 [--time-budget SECONDS] [--threads N] [--trace-dir DIR]\n"
+      "       crash_sim --replay FILE | --list\n"
+      "       crash_sim --faults [--workload NAME|all] [--seed N] [--fault KIND:INDEX:FAULT]\n");
   return kUsage;
 }
 
@@ -71,16 +99,24 @@ int Usage() {
 
 int main(int argc, char** argv) {
   crash_sim::ExploreOptions options;
-  options.variants = {CrashVariant::kDropUnsynced, CrashVariant::kKeepAll, CrashVariant::kPrefix,
-                      CrashVariant::kSectors, CrashVariant::kTornSector,
-                      CrashVariant::kSizeBeforeData, CrashVariant::kRandom};
-  if (const char* env = std::getenv("LIGHTNING_SEED")) options.seed = std::strtoull(env, nullptr, 10);
+  options.variants = {CrashVariant::kDropUnsynced, CrashVariant::kKeepAll,
+                      CrashVariant::kPrefix,       CrashVariant::kSectors,
+                      CrashVariant::kTornSector,   CrashVariant::kSizeBeforeData,
+                      CrashVariant::kRandom};
+  if (const char* env = std::getenv("LIGHTNING_SEED"))
+    options.seed = std::strtoull(env, nullptr, 10);
   std::string workload = "all";
   double budget_s = 0;
+  bool faults = false;
+  crash_sim::FaultSweepOptions fault_options;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
     if (arg == "--list") return List();
+    if (arg == "--faults") {
+      faults = true;
+      continue;
+    }
     if (value == nullptr) return Usage();
     ++i;
     if (arg == "--replay") return ReplayOne(value);
@@ -96,6 +132,10 @@ int main(int argc, char** argv) {
       options.checker_threads = std::max(1, std::atoi(value));
     } else if (arg == "--trace-dir") {
       options.trace_dir = value;
+    } else if (arg == "--fault") {
+      crash_sim::FaultSpec spec;
+      if (!crash_sim::ParseFaultSpec(value, &spec)) return Usage();
+      fault_options.only = spec;
     } else {
       return Usage();
     }
@@ -105,6 +145,12 @@ int main(int argc, char** argv) {
     if (workload == "all" || workload == w.name) chosen.push_back(&w);
   }
   if (chosen.empty()) return Usage();
+  if (faults) {
+    fault_options.seed = options.seed;
+    fault_options.threads = options.checker_threads;
+    std::printf("crash_sim --faults seed=%llu\n", static_cast<unsigned long long>(options.seed));
+    return Faults(chosen, fault_options);
+  }
   if (budget_s > 0) {
     options.deadline = std::chrono::steady_clock::now() +
                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(

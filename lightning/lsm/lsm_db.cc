@@ -212,7 +212,12 @@ Status LsmDB::SwitchMemTable(std::unique_lock<std::mutex>& lock) {
   // into it can be.
   if (s.ok()) s = options_.fs->SyncDir(dir_);
   lock.lock();
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // The new log's entry may not be durable: no later write may be
+    // acknowledged as durable in it, so the error is sticky like any other.
+    if (bg_error_.ok()) bg_error_ = s;
+    return s;
+  }
   (void)log_file_->Close();
   log_file_ = std::move(file);
   log_ = std::make_unique<log::Writer>(log_file_.get());

@@ -321,7 +321,10 @@ Status VersionSet::Recover() {
 Status VersionSet::ReplayManifest(const std::string& name, uint64_t expected_bytes) {
   std::unique_ptr<SequentialFile> file;
   Status s = options_.fs->NewSequentialFile(name, &file);
-  if (!s.ok()) return Status::Corruption(name + ": manifest named by CURRENT: " + s.ToString());
+  if (!s.ok() && !options_.fs->FileExists(name)) {
+    return Status::Corruption(name + ": missing, but named by CURRENT");
+  }
+  if (!s.ok()) return s;  // an I/O error is not damage
   log::Reader reader(file.get(), name);
   std::shared_ptr<Version> v = std::make_shared<Version>();
   std::string record;

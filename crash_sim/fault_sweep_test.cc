@@ -30,9 +30,9 @@ TEST(FaultSweepTest, EveryCuratedWorkloadSurvivesFailingSystemCalls) {
   options.sync_stride = 1;
   options.max_per_kind = 12;
 #else
-  // Sanitizer builds: every 4th fsync and directory fsync, 4 indices of the rest.
-  options.sync_stride = 4;
-  options.max_per_kind = 4;
+  // Sanitizer builds: every 16th fsync and directory fsync, 2 indices of the rest.
+  options.sync_stride = 16;
+  options.max_per_kind = 2;
 #endif
   std::printf("crash_sim fault sweep, LIGHTNING_SEED=%llu\n",
               static_cast<unsigned long long>(options.seed));

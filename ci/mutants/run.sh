@@ -228,7 +228,10 @@ for patch in "${patches[@]}"; do
   echo "   built in $(($(date +%s) - bstart))s"
 
   if [ "$needs_faults" = 1 ]; then
-    if "$explorer" --no-such-option 2>&1 | grep -q -- '--faults'; then
+    # Capture first: under pipefail the explorer's usage exit code (2) would
+    # fail the pipeline even when grep matches.
+    usage=$("$explorer" --no-such-option 2>&1 || true)
+    if grep -q -- '--faults' <<<"$usage"; then
       echo "   fault sweep: crash_sim --faults --workload all --seed $seed"
       run_explorer "$rlog" "$budget" --faults --workload all --seed "$seed"
     else

@@ -106,6 +106,16 @@ CheckResult RecoverAndCheck(const Image& image, const lightning::Options& option
   return OpenAndCheck(&fs, options, history, s, n, &db);
 }
 
+bool ParseCrashVariant(std::string_view name, CrashVariant* variant) {
+  for (int i = 0; i < kNumCrashVariants; ++i) {
+    if (name == CrashVariantName(static_cast<CrashVariant>(i))) {
+      *variant = static_cast<CrashVariant>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string Failure::Describe() const {
   char head[512];
   std::snprintf(head, sizeof(head),
@@ -145,6 +155,7 @@ class Exploration {
  private:
   void RunWorkload() {
     SimFileSystem fs;
+    if (options_.configure_fs) options_.configure_fs(&fs);
     fs.SetObserver(
         [this](uint64_t op, const SimFileSystem::CrashFn& crash) { Observe(op, crash); });
     lightning::Status s;
@@ -165,6 +176,7 @@ class Exploration {
     {
       std::lock_guard<std::mutex> lock(mu_);
       summary_.crash_points++;
+      if (stopped_) return;
       if (Clock::now() > options_.deadline) {
         summary_.truncated = true;
         return;
@@ -191,7 +203,7 @@ class Exploration {
   void CheckerLoop() {
     CrashState st;
     while (queue_.Pop(&st)) {
-      if (Clock::now() > options_.deadline) continue;  // drain without checking
+      if (Clock::now() > options_.deadline || Stopped()) continue;  // drain without checking
       if (st.recrash) {
         Recrash(st);
       } else {
@@ -207,6 +219,11 @@ class Exploration {
     Count(false);
     if (!r.ok) Report(st, phase, r, image, history, s, n);
     return r;
+  }
+
+  bool Stopped() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stopped_;
   }
 
   void Count(bool recrash) {
@@ -299,6 +316,7 @@ class Exploration {
     bool keep = summary_.failures.size() < options_.failures_kept_max;
     bool trace = !options_.trace_dir.empty() && traces_written_ < options_.traces_per_workload_max;
     summary_.failure_count++;
+    if (options_.stop_at_first_failure) stopped_ = true;
     if (trace) traces_written_++;
     lock.unlock();
     if (trace) f.trace_path = SaveTrace(f, image, history, s, n);
@@ -335,9 +353,10 @@ class Exploration {
   const ExploreOptions& options_;
   History history_;
   StateQueue queue_;
-  std::mutex mu_;  // guards summary_ and traces_written_
+  std::mutex mu_;  // guards summary_, traces_written_ and stopped_
   ExploreSummary summary_;
   size_t traces_written_ = 0;
+  bool stopped_ = false;  // stop_at_first_failure, after the first failure
 };
 
 ExploreSummary Explore(const Workload& workload, const ExploreOptions& options) {

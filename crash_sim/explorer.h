@@ -27,6 +27,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,11 @@ struct ExploreOptions {
   size_t traces_per_workload_max = 3;
   size_t failures_kept_max = 20;  // per workload; all are counted
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-  bool verbose_failures = true;  // print each failure as found
+  bool verbose_failures = true;        // print each failure as found
+  bool stop_at_first_failure = false;  // stop crashing and checking once one state fails
+  // Called on the workload's file system before the run (tests use it to
+  // plant a broken device, SimFileSystem::IgnoreSyncsOf).
+  std::function<void(SimFileSystem*)> configure_fs;
 };
 
 struct Failure {
@@ -81,6 +86,9 @@ ExploreSummary Explore(const Workload& workload, const ExploreOptions& options);
 
 // The summary table: one row per workload and a total.
 std::string SummaryTable(const std::vector<ExploreSummary>& summaries);
+
+// The variant named `name` (CrashVariantName); false if there is none.
+bool ParseCrashVariant(std::string_view name, CrashVariant* variant);
 
 // Opens `image` in a fresh SimFileSystem and checks it against w1..wk for
 // s <= k <= n. A refused reopen fails as kRuleReopen.

@@ -1,7 +1,8 @@
 // The bounded exploration CI runs on every commit: every curated workload,
 // every crash point, the deterministic variants plus kPrefix with two seeds,
 // and a crash during and after recovery for every 7th point. It expects no
-// failure and prints the summary table. LIGHTNING_SEED overrides the seed.
+// failure and prints the summary table; a failure is also shrunk to the
+// smallest script that still fails. LIGHTNING_SEED overrides the seed.
 #include "crash_sim/explorer.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "crash_sim/shrink.h"
 #include "crash_sim/trace.h"
 
 namespace crash_sim {
@@ -40,12 +42,19 @@ TEST(ExplorerTest, EveryCuratedWorkloadKeepsTheContract) {
   std::printf("crash_sim exploration, LIGHTNING_SEED=%llu\n",
               static_cast<unsigned long long>(options.seed));
   std::vector<ExploreSummary> summaries;
+  bool shrunk_one = false;
   for (const Workload& w : Workloads()) {
     summaries.push_back(Explore(w, options));
     const ExploreSummary& s = summaries.back();
     EXPECT_EQ(s.workload_error, "") << w.name;
     EXPECT_EQ(s.failure_count, 0u) << w.name;
     for (const Failure& f : s.failures) ADD_FAILURE() << f.Describe();
+    if (!s.failures.empty() && !shrunk_one) {  // the smallest script that fails, once
+      shrunk_one = true;
+      ShrinkResult r = ShrinkFailure(w, s.failures[0], options,
+                                     std::chrono::steady_clock::now() + std::chrono::seconds(120));
+      std::printf("%s", r.Describe().c_str());
+    }
   }
   std::printf("%s", SummaryTable(summaries).c_str());
 }

@@ -329,6 +329,7 @@ struct FsState {
 
   uint64_t ops = 0;
   std::optional<uint64_t> freeze_at;  // `ops` value at which the crash happens
+  std::string lying_suffix;           // IgnoreSyncsOf
   bool crashed = false;
   std::vector<ArmedFault> faults;
   uint64_t kind_counts[kNumOpKinds] = {};  // op_count(): every TakeFault call, per kind
@@ -341,6 +342,12 @@ struct FsState {
   }
 
   // Counts one mutating operation: observer, then CrashAfter.
+  // IgnoreSyncsOf: a device that acknowledges these fsyncs without persisting.
+  bool LiesAboutSync(const std::string& path) const {
+    return !lying_suffix.empty() && path.size() >= lying_suffix.size() &&
+           path.compare(path.size() - lying_suffix.size(), lying_suffix.size(), lying_suffix) == 0;
+  }
+
   void Mutated() {
     ++ops;
     if (observer) observer(ops, BoundCrash());
@@ -367,6 +374,14 @@ struct FsState {
     if (crashed) return Status::IOError(path + ": simulated crash");
     std::optional<Fault> fault = TakeFault(kind);
     return fault ? Injected(*fault, path) : Status::OK();
+  }
+
+  // Gate, then the live file at `path`: NotFound when there is none.
+  Status GateFile(OpKind kind, const std::string& path, InodeRef* inode) {
+    Status s = Gate(kind, path);
+    if (!s.ok()) return s;
+    *inode = FindFile(path);
+    return *inode != nullptr ? Status::OK() : Status::NotFound(path + ": no such file");
   }
 
   Status CrashedStatus(const std::string& path) const {
@@ -525,7 +540,7 @@ class SimWritableFile final : public lightning::WritableFile {
     Status s = st_->Gate(OpKind::kSync, path_);
     if (st_->crashed) return s;
     if (s.ok()) {
-      inode_->Sync();
+      if (!st_->LiesAboutSync(path_)) inode_->Sync();
     } else {
       inode_->DropPending();
     }
@@ -597,28 +612,29 @@ SimFileSystem::SimFileSystem(const Image& image) : SimFileSystem() {
 
 SimFileSystem::~SimFileSystem() = default;
 
+namespace {
+
+// Opens the live file at `path` for reading through a `Handle`.
+template <typename Handle, typename File>
+Status OpenForRead(FsState* st, const std::string& path, std::unique_ptr<File>* file) {
+  const std::string p = Normalize(path);
+  std::lock_guard<std::mutex> lock(st->mu);
+  InodeRef inode;
+  Status s = st->GateFile(OpKind::kOpen, p, &inode);
+  if (s.ok()) *file = std::make_unique<Handle>(st, p, std::move(inode));
+  return s;
+}
+
+}  // namespace
+
 Status SimFileSystem::NewSequentialFile(const std::string& path,
                                         std::unique_ptr<lightning::SequentialFile>* file) {
-  const std::string p = Normalize(path);
-  std::lock_guard<std::mutex> lock(state_->mu);
-  Status s = state_->Gate(OpKind::kOpen, p);
-  if (!s.ok()) return s;
-  InodeRef inode = state_->FindFile(p);
-  if (inode == nullptr) return Status::NotFound(p + ": no such file");
-  *file = std::make_unique<SimSequentialFile>(state_.get(), p, std::move(inode));
-  return Status::OK();
+  return OpenForRead<SimSequentialFile>(state_.get(), path, file);
 }
 
 Status SimFileSystem::NewRandomAccessFile(const std::string& path,
                                           std::unique_ptr<lightning::RandomAccessFile>* file) {
-  const std::string p = Normalize(path);
-  std::lock_guard<std::mutex> lock(state_->mu);
-  Status s = state_->Gate(OpKind::kOpen, p);
-  if (!s.ok()) return s;
-  InodeRef inode = state_->FindFile(p);
-  if (inode == nullptr) return Status::NotFound(p + ": no such file");
-  *file = std::make_unique<SimRandomAccessFile>(state_.get(), p, std::move(inode));
-  return Status::OK();
+  return OpenForRead<SimRandomAccessFile>(state_.get(), path, file);
 }
 
 // Truncating an existing file is a pending file operation on the same inode;
@@ -678,10 +694,9 @@ Status SimFileSystem::GetFileSize(const std::string& path, uint64_t* size) {
 Status SimFileSystem::RemoveFile(const std::string& path) {
   const std::string p = Normalize(path);
   std::lock_guard<std::mutex> lock(state_->mu);
-  Status s = state_->Gate(OpKind::kRemove, p);
+  InodeRef inode;
+  Status s = state_->GateFile(OpKind::kRemove, p, &inode);
   if (!s.ok()) return s;
-  InodeRef inode = state_->FindFile(p);
-  if (inode == nullptr) return Status::NotFound(p + ": no such file");
   state_->AddDirOp({DirOpKind::kRemove, p, "", std::move(inode)});
   state_->Mutated();
   return Status::OK();
@@ -691,10 +706,9 @@ Status SimFileSystem::RenameFile(const std::string& from, const std::string& to)
   const std::string f = Normalize(from);
   const std::string t = Normalize(to);
   std::lock_guard<std::mutex> lock(state_->mu);
-  Status s = state_->Gate(OpKind::kRename, f);
+  InodeRef inode;
+  Status s = state_->GateFile(OpKind::kRename, f, &inode);
   if (!s.ok()) return s;
-  InodeRef inode = state_->FindFile(f);
-  if (inode == nullptr) return Status::NotFound(f + ": no such file");
   if (state_->live.dirs.count(t) != 0) return Status::IOError(t + ": is a directory");
   if (f == t) return Status::OK();  // POSIX: renaming a file onto itself does nothing
   state_->AddDirOp({DirOpKind::kRename, f, t, std::move(inode)});
@@ -793,6 +807,11 @@ void SimFileSystem::FailNth(OpKind kind, uint64_t n, Fault fault) {
 uint64_t SimFileSystem::op_count(OpKind kind) const {
   std::lock_guard<std::mutex> lock(state_->mu);
   return state_->kind_counts[static_cast<int>(kind)];
+}
+
+void SimFileSystem::IgnoreSyncsOf(const std::string& suffix) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->lying_suffix = suffix;
 }
 
 void SimFileSystem::SetObserver(Observer observer) {

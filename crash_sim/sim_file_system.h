@@ -122,6 +122,11 @@ class SimFileSystem final : public lightning::FileSystem {
   // run to size the sweep and to tell whether an armed fault fired.
   uint64_t op_count(OpKind kind) const;
 
+  // A broken device: fsync of any file whose path ends with `suffix` reports
+  // success and persists nothing. No engine can keep the contract on it; the
+  // checker's own tests use it to make a failure on purpose. "" turns it off.
+  void IgnoreSyncsOf(const std::string& suffix);
+
   // Calls `observer` right after every mutating operation (and once with
   // index 0 for the state before any), with the file system's mutex held:
   // `crash` builds the power-loss image at exactly that point and is valid

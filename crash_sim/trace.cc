@@ -142,14 +142,18 @@ lightning::Status DecodeTrace(std::string_view bytes, Trace* trace) {
   return lightning::Status::OK();
 }
 
-lightning::Status WriteTrace(const std::string& path, const Trace& trace) {
+lightning::Status WriteFileBytes(const std::string& path, std::string_view bytes) {
   lightning::FileSystem* fs = lightning::FileSystem::Default();
   std::unique_ptr<lightning::WritableFile> file;
   lightning::Status s = fs->NewWritableFile(path, &file);
-  if (s.ok()) s = file->Append(EncodeTrace(trace));
+  if (s.ok()) s = file->Append(bytes);
   if (s.ok()) s = file->Sync();
   if (s.ok()) s = file->Close();
   return s;
+}
+
+lightning::Status WriteTrace(const std::string& path, const Trace& trace) {
+  return WriteFileBytes(path, EncodeTrace(trace));
 }
 
 lightning::Status ReadTrace(const std::string& path, Trace* trace) {

@@ -46,7 +46,9 @@ void RestoreWrites(const Trace& trace, History* history);
 std::string EncodeTrace(const Trace& trace);
 lightning::Status DecodeTrace(std::string_view bytes, Trace* trace);
 
-// Through the real file system.
+// Through the real file system. WriteFileBytes creates or replaces `path`
+// and syncs it.
+lightning::Status WriteFileBytes(const std::string& path, std::string_view bytes);
 lightning::Status WriteTrace(const std::string& path, const Trace& trace);
 lightning::Status ReadTrace(const std::string& path, Trace* trace);
 

@@ -21,12 +21,14 @@ Status WorkloadEnv::Open() { return lightning::DB::Open(options_, kDbPath, &db_)
 
 Status WorkloadEnv::Close() {
   if (db_ == nullptr) return Status::OK();
+  while (!snapshots_.empty()) ReleaseSnapshot();
   Status s = db_->Close();
   db_.reset();
   return s;
 }
 
 Status WorkloadEnv::Reopen() {
+  Record(Step{Step::kReopen, {}, false});
   Status s = Close();
   if (!s.ok() && close_error_.ok()) close_error_ = s;
   if (!s.ok() && stop_on_close_error_) return s;
@@ -34,6 +36,7 @@ Status WorkloadEnv::Reopen() {
 }
 
 Status WorkloadEnv::Write(WriteOps ops, bool sync) {
+  Record(Step{Step::kBatch, ops, sync});
   lightning::WriteBatch batch;
   for (const KeyOp& op : ops) {
     if (op.value) {
@@ -51,6 +54,7 @@ Status WorkloadEnv::Write(WriteOps ops, bool sync) {
 // Put and Delete go through the database's own Put and Delete, not a batch,
 // so that those paths are the ones crashed.
 Status WorkloadEnv::Put(std::string_view key, std::string_view value, bool sync) {
+  Record(Step{Step::kPut, {KeyOp{std::string(key), std::string(value)}}, sync});
   uint64_t index = history_->BeginWrite({KeyOp{std::string(key), std::string(value)}});
   Status s = db_->Put(lightning::WriteOptions{.sync = sync}, key, value);
   history_->EndWrite(index, s.ok(), sync);
@@ -58,6 +62,7 @@ Status WorkloadEnv::Put(std::string_view key, std::string_view value, bool sync)
 }
 
 Status WorkloadEnv::Delete(std::string_view key, bool sync) {
+  Record(Step{Step::kDelete, {KeyOp{std::string(key), std::nullopt}}, sync});
   uint64_t index = history_->BeginWrite({KeyOp{std::string(key), std::nullopt}});
   Status s = db_->Delete(lightning::WriteOptions{.sync = sync}, key);
   history_->EndWrite(index, s.ok(), sync);
@@ -65,14 +70,38 @@ Status WorkloadEnv::Delete(std::string_view key, bool sync) {
 }
 
 Status WorkloadEnv::Sync() {
+  Record(Step{Step::kSync, {}, false});
   uint64_t acked = history_->BeginSync();
   Status s = db_->Sync();
   history_->EndSync(acked, s.ok());
   return s;
 }
 
-Status WorkloadEnv::Flush() { return db_->Flush(); }
-Status WorkloadEnv::CompactAll() { return db_->CompactAll(); }
+Status WorkloadEnv::Flush() {
+  Record(Step{Step::kFlush, {}, false});
+  return db_->Flush();
+}
+
+Status WorkloadEnv::CompactAll() {
+  Record(Step{Step::kCompact, {}, false});
+  return db_->CompactAll();
+}
+
+void WorkloadEnv::TakeSnapshot() {
+  Record(Step{Step::kSnapshot, {}, false});
+  snapshots_.push_back(db_->GetSnapshot());
+}
+
+void WorkloadEnv::ReleaseSnapshot() {
+  if (snapshots_.empty()) return;
+  Record(Step{Step::kRelease, {}, false});
+  db_->ReleaseSnapshot(snapshots_.front());
+  snapshots_.erase(snapshots_.begin());
+}
+
+void WorkloadEnv::Record(Step step) {
+  if (recorder_ != nullptr) recorder_->push_back(std::move(step));
+}
 
 std::string WorkloadEnv::Value(size_t bytes) {
   std::string v = "w" + std::to_string(history_->issued() + 1) + ":";
@@ -249,15 +278,12 @@ Status ManySmallBatches(WorkloadEnv& env) {
 
 Status SnapshotHeldDuringCompaction(WorkloadEnv& env) {
   RETURN_IF_ERROR(PutRange(env, 0, 80, 80));
-  const lightning::Snapshot* snap = env.db()->GetSnapshot();
-  Status s = PutRange(env, 0, 80, 80);
-  for (uint64_t i = 0; s.ok() && i < 80; i += 3) s = env.Delete(Key(i));
-  if (s.ok()) s = env.Flush();
-  if (s.ok()) s = env.CompactAll();
-  std::string value;
-  if (s.ok()) s = env.db()->Get(lightning::ReadOptions{.snapshot = snap}, Key(0), &value);
-  env.db()->ReleaseSnapshot(snap);
-  RETURN_IF_ERROR(s);
+  env.TakeSnapshot();
+  RETURN_IF_ERROR(PutRange(env, 0, 80, 80));
+  for (uint64_t i = 0; i < 80; i += 3) RETURN_IF_ERROR(env.Delete(Key(i)));
+  RETURN_IF_ERROR(env.Flush());
+  RETURN_IF_ERROR(env.CompactAll());
+  env.ReleaseSnapshot();
   return PutRange(env, 80, 20, 80);
 }
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "crash_sim/oracle.h"
+#include "crash_sim/script.h"
 #include "lightning/db.h"
 
 namespace crash_sim {
@@ -56,6 +58,13 @@ class WorkloadEnv {
   // Not writes: they change no state, only where it lives.
   lightning::Status Flush();
   lightning::Status CompactAll();
+  // Holds a snapshot until ReleaseSnapshot (oldest first) or Close.
+  void TakeSnapshot();
+  void ReleaseSnapshot();
+
+  // Appends every operation issued from now on to *steps (script.h), which
+  // turns any workload into a Script. nullptr stops recording.
+  void set_recorder(std::vector<Step>* steps) { recorder_ = steps; }
 
   std::mt19937_64& rng() { return rng_; }
   uint64_t Uniform(uint64_t n) { return rng_() % n; }
@@ -63,11 +72,15 @@ class WorkloadEnv {
   std::string Value(size_t bytes);
 
  private:
+  void Record(Step step);
+
   lightning::FileSystem* fs_;
   lightning::Options options_;
   History* history_;
   std::mt19937_64 rng_;
   std::unique_ptr<lightning::DB> db_;
+  std::vector<const lightning::Snapshot*> snapshots_;  // held, oldest first
+  std::vector<Step>* recorder_ = nullptr;
   lightning::Status close_error_;  // the first error a Close in Reopen returned
   bool stop_on_close_error_ = false;
 };
@@ -76,7 +89,7 @@ struct Workload {
   const char* name;
   const char* stresses;  // one line: what it is there to break
   lightning::Options (*options)();
-  lightning::Status (*run)(WorkloadEnv& env);
+  std::function<lightning::Status(WorkloadEnv& env)> run;
 };
 
 // Every curated workload, in a fixed order.

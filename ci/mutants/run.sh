@@ -14,7 +14,11 @@
 #   4. runs `crash_sim --workload all --variants all --seed 7 --time-budget B`
 #      and stops it at the first FAIL line (the explorer itself does not stop
 #      early), recording the seconds to that first failure and the failing
-#      workload/variant.
+#      workload/variant,
+#   5. reruns that one workload and variant to the end and lets the explorer
+#      shrink the failure to the smallest script that still fails
+#      (MUTANT_SHRINK_BUDGET seconds, default 60; 0 skips it); the table
+#      gives the shrunk size and the log the script.
 # The scratch copy is made afresh for every mutant at the same path, and the
 # build directory beside it is kept (keyed on the source tree), so only the
 # files a patch touches recompile; files the previous mutant touched are
@@ -27,6 +31,7 @@
 #
 # Usage: ci/mutants/run.sh [NN-name.patch | NN ...]   (default: every patch)
 # Environment: MUTANT_BUDGET (explorer seconds per mutant, default 600),
+#   MUTANT_SHRINK_BUDGET (60),
 #   MUTANT_SEED (7), JOBS (2), MUTANT_REV (HEAD), MUTANT_WORKDIR
 #   (${TMPDIR:-/tmp}/lightning-mutants), MUTANT_BASELINE=1 (first check that
 #   the unpatched engine passes the same run), MUTANT_ALLOW_PENDING=1 (exit 0
@@ -39,6 +44,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(git -C "$here" rev-parse --show-toplevel) || exit 2
 budget=${MUTANT_BUDGET:-600}
+shrink_budget=${MUTANT_SHRINK_BUDGET:-60}
 seed=${MUTANT_SEED:-7}
 jobs=${JOBS:-2}
 rev=${MUTANT_REV:-HEAD}
@@ -173,6 +179,19 @@ run_explorer() {
   fi
 }
 
+# Shrinks the first crash failure in $1 (not a fault-sweep one) with the
+# explorer's shrinker; prints "shrunk to N steps (M writes)" or nothing.
+shrink_first() {
+  local line w v
+  line=$(grep -m1 -E '^FAIL .* variant=' "$1") || return 0
+  [ "$shrink_budget" = 0 ] && return 0
+  w=$(sed -E 's/.*workload=([^ ]+).*/\1/' <<<"$line")
+  v=$(sed -E 's/.* variant=([^ ]+).*/\1/' <<<"$line")
+  timeout $((shrink_budget + 300)) "$explorer" --workload "$w" --variants "$v" --seed "$seed" \
+    --shrink-budget "$shrink_budget" --trace-dir "$work/traces" >"$2" 2>&1
+  sed -nE 's/^shrunk [0-9]+ steps \([0-9]+ writes\) to ([0-9]+) steps \(([0-9]+) writes\).*/shrunk to \1 steps (\2 writes)/p' "$2" | head -1
+}
+
 # ---- optional baseline -----------------------------------------------------------
 status=0
 pending=0
@@ -251,7 +270,9 @@ for patch in "${patches[@]}"; do
     status=1
   elif [ "$run_rc" -ne 0 ] && [ -n "$run_first" ]; then
     echo "   caught in ${run_secs}s: $run_first"
-    rows+=("$name|caught|$run_secs|$run_first|")
+    shrunk=$(shrink_first "$rlog" "$logs/$name.shrink.log")
+    [ -n "$shrunk" ] && echo "   $shrunk"
+    rows+=("$name|caught|$run_secs|$run_first|${shrunk:+; $shrunk}")
   else
     echo "   SURVIVED (${run_secs}s, exit $run_rc); see $rlog"
     rows+=("$name|SURVIVED|$run_secs|-|see $rlog")

@@ -2,6 +2,9 @@
 //
 //   crash_sim [--workload NAME|all] [--variants LIST|all] [--seed N]
 //             [--time-budget SECONDS] [--threads N] [--trace-dir DIR]
+//             [--shrink-budget SECONDS]
+//   crash_sim --script FILE [--variants LIST] [--seed N]
+//                               explores a recorded or shrunk script (script.h)
 //   crash_sim --replay FILE     re-checks one failing crash state exactly
 //   crash_sim --list            the curated workloads and what each stresses
 //   crash_sim --faults [--workload NAME|all] [--seed N] [--fault KIND:INDEX:FAULT]
@@ -11,7 +14,10 @@
 //
 // LIST is comma-separated variant names (drop-unsynced, keep-all, prefix,
 // sectors, torn-sector, size-before-data, random). The seed is printed and
-// taken back (also from LIGHTNING_SEED). Exit status: 0 when every state kept
+// taken back (also from LIGHTNING_SEED). The first failure found is shrunk
+// (shrink.h) to the smallest script that still fails, within
+// --shrink-budget seconds (default 120; 0 skips it); the script is printed
+// and written next to the traces. Exit status: 0 when every state kept
 // the contract, 1 on any failure, 2 on bad usage.
 #include <chrono>
 #include <cstdio>
@@ -22,6 +28,8 @@
 
 #include "crash_sim/explorer.h"
 #include "crash_sim/fault_sweep.h"
+#include "crash_sim/shrink.h"
+#include "crash_sim/trace.h"
 
 namespace {
 
@@ -90,6 +98,8 @@ int Usage() {
       stderr,
       "usage: crash_sim [--workload NAME|all] [--variants LIST|all] [--seed N]\n"
       "                 [--time-budget SECONDS] [--threads N] [--trace-dir DIR]\n"
+      "                 [--shrink-budget SECONDS]\n"
+      "       crash_sim --script FILE [--variants LIST] [--seed N]\n"
       "       crash_sim --replay FILE | --list\n"
       "       crash_sim --faults [--workload NAME|all] [--seed N] [--fault KIND:INDEX:FAULT]\n");
   return kUsage;
@@ -108,6 +118,8 @@ int main(int argc, char** argv) {
   std::string workload = "all";
   double budget_s = 0;
   bool faults = false;
+  double shrink_budget_s = 120;
+  std::string script_path;
   crash_sim::FaultSweepOptions fault_options;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -130,6 +142,10 @@ int main(int argc, char** argv) {
       budget_s = std::strtod(value, nullptr);
     } else if (arg == "--threads") {
       options.checker_threads = std::max(1, std::atoi(value));
+    } else if (arg == "--shrink-budget") {
+      shrink_budget_s = std::strtod(value, nullptr);
+    } else if (arg == "--script") {
+      script_path = value;
     } else if (arg == "--trace-dir") {
       options.trace_dir = value;
     } else if (arg == "--fault") {
@@ -141,8 +157,24 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<const crash_sim::Workload*> chosen;
+  crash_sim::Workload scripted;
+  if (!script_path.empty()) {
+    std::string text;
+    crash_sim::Script script;
+    lightning::Status s =
+        lightning::ReadFileToString(lightning::FileSystem::Default(), script_path, &text);
+    if (s.ok()) s = crash_sim::ParseScript(text, &script);
+    if (s.ok() && crash_sim::FindWorkload(script.options) == nullptr)
+      s = lightning::Status::InvalidArgument("script: unknown options " + script.options);
+    if (!s.ok()) {
+      std::fprintf(stderr, "crash_sim: %s\n", s.ToString().c_str());
+      return kUsage;
+    }
+    scripted = crash_sim::ScriptWorkload(script);
+    chosen.push_back(&scripted);
+  }
   for (const crash_sim::Workload& w : crash_sim::Workloads()) {
-    if (workload == "all" || workload == w.name) chosen.push_back(&w);
+    if (script_path.empty() && (workload == "all" || workload == w.name)) chosen.push_back(&w);
   }
   if (chosen.empty()) return Usage();
   if (faults) {
@@ -175,5 +207,18 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   std::printf("\n%s", crash_sim::SummaryTable(summaries).c_str());
+  options.deadline = std::chrono::steady_clock::time_point::max();  // the shrink has its own
+  for (size_t i = 0; shrink_budget_s > 0 && i < summaries.size(); ++i) {
+    if (summaries[i].failures.empty()) continue;
+    std::printf("\nshrinking the first failure (budget %.0f s)...\n", shrink_budget_s);
+    std::fflush(stdout);
+    crash_sim::ShrinkResult r = crash_sim::ShrinkFailure(
+        *chosen[i], summaries[i].failures[0], options,
+        std::chrono::steady_clock::now() +
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                std::chrono::duration<double>(shrink_budget_s)));
+    std::printf("%s", r.Describe().c_str());
+    break;
+  }
   return failures == 0 ? 0 : 1;
 }

@@ -24,6 +24,13 @@
 # files a patch touches recompile; files the previous mutant touched are
 # touched again so that ninja rebuilds them from the clean source.
 #
+# A patch whose header contains "HARNESS:" plants a bug that is not about
+# durability (a Scan bound, a snapshot, an iterator direction): it builds
+# harness_tests instead and runs the model-based test on the LSM engine and
+# the regression traces (RapidCheck seeded with MUTANT_SEED, at most
+# MUTANT_HARNESS_SEQUENCES sequences, default 2000); the table gives the
+# disagreement and the length of the shrunk trace.
+#
 # A patch whose header contains "NEEDS FAULT SWEEP" can only be exposed by a
 # fault-injection run (a failed fsync), not by a crash. It runs under
 # `crash_sim --faults` when the explorer offers that mode; otherwise it is
@@ -45,6 +52,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(git -C "$here" rev-parse --show-toplevel) || exit 2
 budget=${MUTANT_BUDGET:-600}
 shrink_budget=${MUTANT_SHRINK_BUDGET:-60}
+harness_sequences=${MUTANT_HARNESS_SEQUENCES:-2000}
 seed=${MUTANT_SEED:-7}
 jobs=${JOBS:-2}
 rev=${MUTANT_REV:-HEAD}
@@ -114,13 +122,39 @@ note_patched() {
 }
 note_built() { patched_files "$1" | sort -u >"$build/.patched"; }
 
-build_explorer() {  # $1: log file
+build_explorer() {  # $1: log file; $2: target (default crash_sim_explorer)
   if [ ! -f "$build/build.ninja" ]; then
     cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" -DLIGHTNING_BUILD_TESTS=OFF \
+      "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" -DLIGHTNING_BUILD_TESTS=ON \
       -DLIGHTNING_BUILD_TOOLS=OFF >>"$1" 2>&1 || return 1
   fi
-  cmake --build "$build" -j "$jobs" --target crash_sim_explorer >>"$1" 2>&1
+  cmake --build "$build" -j "$jobs" --target "${2:-crash_sim_explorer}" >>"$1" 2>&1
+}
+
+# A HARNESS mutant: the model-based test on the LSM engine plus the regression
+# traces, RapidCheck seeded with $seed, up to $harness_sequences sequences
+# (it stops at the first failing one and shrinks it). Sets run_secs, run_rc,
+# run_hung and run_first (the disagreement, and the shrunk trace's length).
+run_harness() {
+  local log=$1 start trace ops
+  start=$(date +%s.%N)
+  run_hung=0
+  RC_PARAMS="seed=$seed max_success=$harness_sequences" LIGHTNING_TRACE_DIR="$work/traces" \
+    timeout "$budget" "$build/harness/harness_tests" \
+    --gtest_filter='ModelTest.LsmAgreesWithTheModel:RegressionTraces.*' >"$log" 2>&1
+  run_rc=$?
+  [ "$run_rc" = 124 ] && run_hung=1
+  run_secs=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.1f", a - b }')
+  run_first=""
+  if grep -q '^\[  FAILED  \]' "$log"; then
+    run_rc=1
+    run_first="harness: $(grep -m1 -A2 'RC_FAIL\|Failure$' "$log" | grep -v 'RC_FAIL\|Failure$\|^--' | grep -m1 . | cut -c1-90)"
+    trace=$(sed -nE 's/^minimal trace \((.*)\):$/\1/p' "$log" | head -1)
+    if [ -n "$trace" ] && [ -f "$trace" ]; then
+      ops=$(grep -cvE '^(#|\t|end$)' "$trace")
+      run_first="$run_first; shrunk to $ops ops"
+    fi
+  fi
 }
 
 explorer=$build/crash_sim/tools/crash_sim
@@ -222,6 +256,10 @@ for patch in "${patches[@]}"; do
   : >"$blog"
   needs_faults=0
   grep -q 'NEEDS FAULT SWEEP' <(sed '/^diff --git/,$d' "$patch") && needs_faults=1
+  harness=0
+  grep -q 'HARNESS:' <(sed '/^diff --git/,$d' "$patch") && harness=1
+  target=crash_sim_explorer
+  [ "$harness" = 1 ] && target=harness_tests
   echo "== $name"
   if ! fresh_copy >>"$blog" 2>&1; then
     rows+=("$name|ERROR|-|-|scratch copy failed (see $blog)")
@@ -237,7 +275,7 @@ for patch in "${patches[@]}"; do
   fi
   note_patched "$patch"
   bstart=$(date +%s)
-  if ! build_explorer "$blog"; then
+  if ! build_explorer "$blog" "$target"; then
     echo "   BUILD FAILED: see $blog"
     rows+=("$name|NO-BUILD|-|-|mutant does not build (see $blog)")
     status=1
@@ -246,7 +284,10 @@ for patch in "${patches[@]}"; do
   note_built "$patch"
   echo "   built in $(($(date +%s) - bstart))s"
 
-  if [ "$needs_faults" = 1 ]; then
+  if [ "$harness" = 1 ]; then
+    echo "   model-based test: harness_tests (RC seed $seed, up to $harness_sequences sequences)"
+    run_harness "$rlog"
+  elif [ "$needs_faults" = 1 ]; then
     # Capture first: under pipefail the explorer's usage exit code (2) would
     # fail the pipeline even when grep matches.
     usage=$("$explorer" --no-such-option 2>&1 || true)
@@ -270,7 +311,8 @@ for patch in "${patches[@]}"; do
     status=1
   elif [ "$run_rc" -ne 0 ] && [ -n "$run_first" ]; then
     echo "   caught in ${run_secs}s: $run_first"
-    shrunk=$(shrink_first "$rlog" "$logs/$name.shrink.log")
+    shrunk=""
+    [ "$harness" = 0 ] && shrunk=$(shrink_first "$rlog" "$logs/$name.shrink.log")
     [ -n "$shrunk" ] && echo "   $shrunk"
     rows+=("$name|caught|$run_secs|$run_first|${shrunk:+; $shrunk}")
   else

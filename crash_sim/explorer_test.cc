@@ -31,6 +31,11 @@ TEST(ExplorerTest, EveryCuratedWorkloadKeepsTheContract) {
                       CrashVariant::kTornSector,   CrashVariant::kSizeBeforeData,
                       CrashVariant::kRandom};
   options.seeds_per_variant = 2;
+#elif defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer looks for races between the engine's threads and the
+  // explorer's checkers, not for more crash states: one variant.
+  options.variants = {CrashVariant::kDropUnsynced};
+  options.seeds_per_variant = 1;
 #else
   // Sanitizer builds look for memory errors on every recovery path, not for
   // more crash states: one seed of the deterministic variants.

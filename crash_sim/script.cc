@@ -11,16 +11,6 @@ namespace {
 
 constexpr std::string_view kHeader = "# lightning crash_sim script v1";
 
-std::vector<std::string_view> SplitTabs(std::string_view line) {
-  std::vector<std::string_view> fields;
-  for (size_t pos = 0;;) {
-    size_t tab = line.find('\t', pos);
-    fields.push_back(line.substr(pos, tab == std::string_view::npos ? tab : tab - pos));
-    if (tab == std::string_view::npos) return fields;
-    pos = tab + 1;
-  }
-}
-
 void AppendOp(const KeyOp& op, std::string* out) {
   *out += op.value ? "put\t" : "delete\t";
   *out += lightning::Escape(op.key);
@@ -124,7 +114,7 @@ Status ParseScript(std::string_view text, Script* script) {
       return Status::InvalidArgument("script line " + std::to_string(line_no) + ": " + why);
     };
     if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string_view> f = SplitTabs(line);
+    std::vector<std::string_view> f = lightning::SplitTabs(line);
     size_t used = 0;
     if (batch != nullptr) {
       if (f[0] == "end" && f.size() == 1) {

@@ -179,7 +179,9 @@ ShrinkResult ShrinkFailure(const Workload& workload, const Failure& failure,
 }
 
 std::string ShrinkResult::Describe() const {
-  if (!reproduced) return "shrink: the recorded script did not fail again in 5 explorations (the failure depends on the background thread's timing); replay its trace instead";
+  if (!reproduced)
+    return "shrink: the recorded script did not fail again in 5 explorations (the failure depends "
+           "on the background thread's timing); replay its trace instead";
   char head[256];
   std::snprintf(head, sizeof(head),
                 "shrunk %zu steps (%zu writes) to %zu steps (%zu writes): %zu tries, %.1f s%s\n",

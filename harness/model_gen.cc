@@ -78,11 +78,11 @@ rc::Gen<std::string> GenKey() {
 
 rc::Gen<std::string> GenValue() {
   return rc::gen::weightedOneOf<std::string>(
-      {{2, rc::gen::just(std::string())},
-       {12, rc::gen::container<std::string>(rc::gen::inRange('a', '{'))},
-       {4, rc::gen::map(rc::gen::inRange<size_t>(100, 600),
-                        [](size_t n) { return std::string(n, 'm'); })},
-       {1, rc::gen::just(std::string(1 << 20, 'M'))}});
+      {{20, rc::gen::just(std::string())},
+       {120, rc::gen::container<std::string>(rc::gen::inRange('a', '{'))},
+       {40, rc::gen::map(rc::gen::inRange<size_t>(100, 600),
+                         [](size_t n) { return std::string(n, 'm'); })},
+       {1, rc::gen::just(std::string(1 << 20, 'M'))}});  // about one write in 200
 }
 
 rc::Gen<Op> GenOp(const GenModel& model) {

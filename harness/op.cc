@@ -18,16 +18,6 @@ constexpr const char* kKindNames[] = {"put",    "delete",  "batch",    "get",   
                                       "flush",  "compact", "reopen",   "crash"};
 constexpr const char* kMoveNames[] = {"first", "last", "seek", "next", "prev", "put"};
 
-std::vector<std::string_view> SplitTabs(std::string_view line) {
-  std::vector<std::string_view> fields;
-  for (size_t pos = 0;;) {
-    size_t tab = line.find('\t', pos);
-    fields.push_back(line.substr(pos, tab == std::string_view::npos ? tab : tab - pos));
-    if (tab == std::string_view::npos) return fields;
-    pos = tab + 1;
-  }
-}
-
 std::string Snap(int snapshot) { return snapshot < 0 ? "" : "\t@" + std::to_string(snapshot); }
 
 std::string WriteLine(const KeyValue& w) {
@@ -38,7 +28,7 @@ std::string WriteLine(const KeyValue& w) {
 // Reads one line's fields left to right; any failure makes the line bad.
 class Fields {
  public:
-  explicit Fields(std::string_view line) : f_(SplitTabs(line)) {}
+  explicit Fields(std::string_view line) : f_(lightning::SplitTabs(line)) {}
   bool Word(std::string_view* w) {
     if (i_ >= f_.size()) return false;
     *w = f_[i_++];

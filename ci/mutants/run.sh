@@ -148,11 +148,12 @@ run_harness() {
   run_first=""
   if grep -q '^\[  FAILED  \]' "$log"; then
     run_rc=1
-    run_first="harness: $(grep -m1 -A2 'RC_FAIL\|Failure$' "$log" | grep -v 'RC_FAIL\|Failure$\|^--' | grep -m1 . | cut -c1-90)"
+    run_first="harness: $(grep -m1 -E '^\[  FAILED  \] [A-Za-z]' "$log" | sed 's/^.*\] //')"
     trace=$(sed -nE 's/^minimal trace \((.*)\):$/\1/p' "$log" | head -1)
     if [ -n "$trace" ] && [ -f "$trace" ]; then
+      # The trace's second line says what differed.
       ops=$(grep -cvE '^(#|\t|end$)' "$trace")
-      run_first="$run_first; shrunk to $ops ops"
+      run_first="harness: $(sed -n '2s/^# //p' "$trace" | cut -c1-100); shrunk to $ops ops"
     fi
   fi
 }

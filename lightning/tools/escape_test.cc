@@ -65,5 +65,19 @@ TEST(EscapeTest, RandomRoundTrip) {
   }
 }
 
+TEST(EscapeTest, SplitTabsIsExactOnEscapedFields) {
+  EXPECT_EQ(SplitTabs(""), std::vector<std::string_view>{""});
+  EXPECT_EQ(SplitTabs("a\tb"), (std::vector<std::string_view>{"a", "b"}));
+  EXPECT_EQ(SplitTabs("\ta\t"), (std::vector<std::string_view>{"", "a", ""}));
+  std::string key("k\tx\n\0", 5), value("v\t\t", 3);
+  const std::string line = Escape(key) + "\t" + Escape(value);
+  std::vector<std::string_view> f = SplitTabs(line);
+  ASSERT_EQ(f.size(), 2u);
+  std::string k, v;
+  ASSERT_TRUE(Unescape(f[0], &k) && Unescape(f[1], &v));
+  EXPECT_EQ(k, key);
+  EXPECT_EQ(v, value);
+}
+
 }  // namespace
 }  // namespace lightning

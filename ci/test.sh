@@ -6,7 +6,7 @@
 # Stops at the first failure and prints a summary of what passed and failed.
 #
 #   bash ci/test.sh                 # release
-#   bash ci/test.sh release asan    # what .ci/run does
+#   bash ci/test.sh release asan tsan   # what .ci/run does
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -12,8 +12,8 @@ using Entries = std::vector<std::pair<std::string, std::string>>;
 
 namespace {
 
-constexpr uint64_t kMaxWrites = 8192;  // per test case: ~300 ops, walks write a few each
-constexpr uint64_t kMaxKeys = 8192;
+constexpr uint64_t kMaxWrites = 4096;  // per test case: ~300 ops, walks write a few each
+constexpr uint64_t kMaxKeys = 4096;
 
 std::string Code(const Status& s) {
   if (s.ok()) return "OK";

@@ -77,7 +77,12 @@ class DB {
   virtual Status Sync() = 0;
   // LSM: the memtable to a table file. B+Tree: a checkpoint.
   virtual Status Flush() = 0;
-  // Explicit close with a Status; afterwards every call returns InvalidArgument.
+  // Explicit close with a Status: flushes, releases the lock, and afterwards
+  // every call that returns a Status returns InvalidArgument (NewIterator,
+  // Scan and ScanPrefix return an iterator whose status() says so). A second
+  // Close returns OK. Iterators created before Close keep their point-in-time
+  // view and may be used and destroyed after it; like snapshots (which must
+  // still be released), they must be gone before the DB object is destroyed.
   virtual Status Close() = 0;
 
   // "lightning.stats" (human-readable summary), "lightning.num-files-at-level<N>",

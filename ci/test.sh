@@ -5,8 +5,11 @@
 # library and builds an outside project against it (ci/find_package_test.sh).
 # Stops at the first failure and prints a summary of what passed and failed.
 #
+# The preset `fuzz` instead replays every fuzz corpus entry and fuzzes each
+# target for a minute (ci/fuzz.sh smoke).
+#
 #   bash ci/test.sh                 # release
-#   bash ci/test.sh release asan tsan   # what .ci/run does
+#   bash ci/test.sh release asan tsan fuzz   # what .ci/run does
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +45,13 @@ run_step() {
 for index in "${!presets[@]}"; do
   preset=${presets[index]}
   start=$SECONDS
+  if [[ "$preset" == "fuzz" ]]; then
+    # The fuzz targets' tests: replay every seed corpus entry, then fuzz each
+    # target for a minute (ci/fuzz.sh builds them with the fuzz preset).
+    run_step "$index" "corpus replay + short fuzz" bash ci/fuzz.sh smoke
+    summary[index]="$(printf '%-8s passed in %ds' "$preset" $((SECONDS - start)))"
+    continue
+  fi
   run_step "$index" configure cmake --preset "$preset"
   run_step "$index" build cmake --build --preset "$preset"
   run_step "$index" test ctest --preset "$preset" -j2

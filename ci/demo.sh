@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job until the perf suite exists: installs the dependencies, builds
-# the release preset, then runs a short narrated demo of the `lightning`
+# A scripted tour (no longer the main job; that is ci/perf.sh): installs the
+# dependencies, builds the release preset, then runs a short narrated demo of the `lightning`
 # command-line tool on a database in a temporary directory (removed at exit):
 # put/get/delete, binary-safe keys, a bulk load, bounded/prefix/reverse scans,
 # dump, stats, compact and check.

@@ -47,8 +47,17 @@ done
 if ((${#targets[@]} == 0)); then
   for source in fuzz/fuzz_*.cc; do targets+=("$(basename "$source" .cc)"); done
 fi
-# -dict=... when the target has a dictionary.
-dict_flag() { [[ -f fuzz/$1.dict ]] && echo "-dict=$root/fuzz/$1.dict" || true; }
+# The libFuzzer flags of fuzz/TARGET.options (max_len, dict), the file
+# fuzz/build.sh also ships: "key = value" lines become -key=value, with the
+# dictionary's path made absolute.
+option_flags() {
+  local key value
+  while IFS=' =' read -r key value; do
+    [[ -n $value && $key != \[* ]] || continue
+    [[ $key == dict ]] && value=$root/fuzz/$value
+    echo "-$key=$value"
+  done <"$root/fuzz/$1.options"
+}
 
 build_fuzz_preset() {
   bash ci/install_deps.sh
@@ -88,7 +97,7 @@ smoke() {
     # The seed corpus is read, never written: new units go to the scratch
     # corpus (the first directory).
     "$bin/$target" -seed="$seed" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=3072 \
-      -print_final_stats=1 -artifact_prefix="$out/$target/artifacts/" $(dict_flag "$target") \
+      -print_final_stats=1 -artifact_prefix="$out/$target/artifacts/" $(option_flags "$target") \
       "$out/$target/corpus" "fuzz/corpus/$target" >"$out/$target.log" 2>&1
   }
   report_one() {  # TARGET STATUS
@@ -183,7 +192,7 @@ campaign() {
     local status=0
     (cd "$logs" && "$root/build/fuzz/fuzz/$target" -jobs="$jobs" -workers="$jobs" \
       -max_total_time="$seconds" -timeout=60 -rss_limit_mb=3072 \
-      -artifact_prefix="$root/$base/artifacts/$target/" $(cd "$root" && dict_flag "$target") \
+      -artifact_prefix="$root/$base/artifacts/$target/" $(option_flags "$target") \
       "$root/$corpus" "$root/fuzz/corpus/$target") || status=$?
     ls "$base/artifacts/$target" | sed "s|^|  ARTIFACT: $root/$base/artifacts/$target/|"
     ((status == 0)) || echo "  $target: a job stopped with status $status (see $logs/fuzz-*.log)"

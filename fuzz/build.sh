@@ -16,7 +16,7 @@
 #   <target>                  the fuzzer
 #   <target>_seed_corpus.zip  fuzz/corpus/<target>/, flat
 #   <target>.dict             when fuzz/<target>.dict exists
-#   <target>.options          libFuzzer options: the dictionary and max_len
+#   <target>.options          fuzz/<target>.options: max_len, and the dictionary
 #
 #   bash fuzz/build.sh                        # local, into build/oss-fuzz/out
 #   OUT=/out WORK=/work bash fuzz/build.sh    # inside an OSS-Fuzz builder
@@ -29,15 +29,6 @@ default_flags="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fsan
 : "${LIB_FUZZING_ENGINE:=-fsanitize=fuzzer}"
 : "${OUT:=$src/build/oss-fuzz/out}" "${WORK:=$src/build/oss-fuzz/work}"
 export LIB_FUZZING_ENGINE  # fuzz/CMakeLists.txt links each target with it
-
-# Largest input each target reads usefully: the stateful targets stop
-# decoding at their op caps, the decoders take a whole block or log.
-declare -A max_len=(
-  [fuzz_ops]=4096 [fuzz_recovery]=4096 [fuzz_open_damaged]=1024
-  [fuzz_log_record]=65536 [fuzz_table_footer]=16384 [fuzz_index_block]=16384
-  [fuzz_data_block]=8192 [fuzz_filter_block]=4096 [fuzz_manifest_edit]=1024
-  [fuzz_write_batch]=4096
-)
 
 mkdir -p "$OUT" "$WORK"
 # Tests off: the targets need no GoogleTest or RapidCheck (not built with
@@ -55,13 +46,9 @@ for source in "$src"/fuzz/fuzz_*.cc; do
   cp "$WORK/fuzz/$target" "$OUT/"
   rm -f "$OUT/${target}_seed_corpus.zip"
   (cd "$src/fuzz/corpus/$target" && python3 -m zipfile -c "$OUT/${target}_seed_corpus.zip" ./*)
-  {
-    echo "[libfuzzer]"
-    echo "max_len = ${max_len[$target]:-4096}"
-    if [[ -f "$src/fuzz/$target.dict" ]]; then
-      cp "$src/fuzz/$target.dict" "$OUT/"
-      echo "dict = $target.dict"
-    fi
-  } >"$OUT/$target.options"
+  # The options file (max_len, and dict when there is one) is the same one
+  # ci/fuzz.sh reads.
+  cp "$src/fuzz/$target.options" "$OUT/"
+  if [[ -f "$src/fuzz/$target.dict" ]]; then cp "$src/fuzz/$target.dict" "$OUT/"; fi
   echo "fuzz/build.sh: $OUT/$target"
 done

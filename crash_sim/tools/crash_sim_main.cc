@@ -19,6 +19,7 @@
 // --shrink-budget seconds (default 120; 0 skips it); the script is printed
 // and written next to the traces. Exit status: 0 when every state kept
 // the contract, 1 on any failure, 2 on bad usage.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -37,19 +38,22 @@ using crash_sim::CrashVariant;
 
 constexpr int kUsage = 2;
 
+// "all" or a comma-separated list of variant names; false (a usage error) on
+// an empty list or an unknown name.
 bool ParseVariants(std::string_view list, std::vector<CrashVariant>* out) {
   out->clear();
-  for (int i = 0; i < crash_sim::kNumCrashVariants; ++i) {
-    auto v = static_cast<CrashVariant>(i);
-    std::string name = crash_sim::CrashVariantName(v);
-    bool wanted = list == "all";
-    for (size_t pos = 0; !wanted && pos <= list.size();) {
-      size_t comma = list.find(',', pos);
-      if (comma == std::string_view::npos) comma = list.size();
-      wanted = list.substr(pos, comma - pos) == name;
-      pos = comma + 1;
+  if (list == "all") {
+    for (int i = 0; i < crash_sim::kNumCrashVariants; ++i) {
+      out->push_back(static_cast<CrashVariant>(i));
     }
-    if (wanted) out->push_back(v);
+    return true;
+  }
+  for (size_t pos = 0; pos <= list.size();) {
+    size_t comma = std::min(list.find(',', pos), list.size());
+    CrashVariant v;
+    if (!crash_sim::ParseCrashVariant(list.substr(pos, comma - pos), &v)) return false;
+    out->push_back(v);
+    pos = comma + 1;
   }
   return !out->empty();
 }

@@ -1,10 +1,18 @@
-// Table-driven CRC32C ("slicing by 8"): eight 256-entry tables built once at
-// compile time, so each 8-byte step costs eight lookups and no branches.
+// CRC32C two ways, with the same answers (crc32c_test.cc holds them equal):
+//  - portable: table-driven "slicing by 8", eight 256-entry tables built at
+//    compile time, so each 8-byte step costs eight lookups and no branches;
+//  - x86-64 with SSE4.2: the crc32 instruction, 8 bytes per instruction.
+// Extend picks the hardware path once, at first use, when the CPU has it.
 #include "lightning/util/crc32c.h"
 
 #include <array>
+#include <cstring>
 
 #include "lightning/util/coding.h"
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 namespace lightning::crc32c {
 namespace {
@@ -28,9 +36,17 @@ constexpr Tables MakeTables() {
 
 constexpr Tables kTables = MakeTables();
 
+using ExtendFn = uint32_t (*)(uint32_t, const char*, size_t);
+
+ExtendFn Choose() {
+  return internal::HardwareAvailable() ? internal::ExtendHardware : internal::ExtendPortable;
+}
+
 }  // namespace
 
-uint32_t Extend(uint32_t init, const char* data, size_t n) {
+namespace internal {
+
+uint32_t ExtendPortable(uint32_t init, const char* data, size_t n) {
   const auto* p = reinterpret_cast<const unsigned char*>(data);
   uint32_t c = ~init;
   while (n >= 8) {
@@ -44,6 +60,38 @@ uint32_t Extend(uint32_t init, const char* data, size_t n) {
   }
   while (n-- > 0) c = kTables[0][(c ^ *p++) & 0xff] ^ (c >> 8);
   return ~c;
+}
+
+#if defined(__x86_64__)
+bool HardwareAvailable() { return __builtin_cpu_supports("sse4.2"); }
+
+// Compiled for SSE4.2 alone; only called when HardwareAvailable().
+__attribute__((target("sse4.2"))) uint32_t ExtendHardware(uint32_t init, const char* data,
+                                                          size_t n) {
+  uint64_t c = ~init;
+  while (n >= 8) {
+    uint64_t word;
+    std::memcpy(&word, data, 8);  // unaligned; little-endian, as the instruction wants
+    c = _mm_crc32_u64(c, word);
+    data += 8;
+    n -= 8;
+  }
+  uint32_t c32 = static_cast<uint32_t>(c);
+  while (n-- > 0) c32 = _mm_crc32_u8(c32, static_cast<unsigned char>(*data++));
+  return ~c32;
+}
+#else
+bool HardwareAvailable() { return false; }
+uint32_t ExtendHardware(uint32_t init, const char* data, size_t n) {
+  return ExtendPortable(init, data, n);
+}
+#endif
+
+}  // namespace internal
+
+uint32_t Extend(uint32_t init, const char* data, size_t n) {
+  static const ExtendFn extend = Choose();
+  return extend(init, data, n);
 }
 
 }  // namespace lightning::crc32c

@@ -10,7 +10,8 @@
 
 namespace lightning::crc32c {
 
-// CRC32C of data, continuing from the CRC `init` of preceding bytes.
+// CRC32C of data, continuing from the CRC `init` of preceding bytes. Uses the
+// CPU's crc32 instruction where there is one (x86-64 with SSE4.2).
 uint32_t Extend(uint32_t init, const char* data, size_t n);
 inline uint32_t Value(const char* data, size_t n) { return Extend(0, data, n); }
 inline uint32_t Value(std::string_view s) { return Extend(0, s.data(), s.size()); }
@@ -21,5 +22,13 @@ inline uint32_t Unmask(uint32_t masked) {
   uint32_t rot = masked - kMaskDelta;
   return (rot >> 17) | (rot << 15);
 }
+
+// The two implementations Extend chooses between, for the tests.
+namespace internal {
+uint32_t ExtendPortable(uint32_t init, const char* data, size_t n);
+bool HardwareAvailable();
+// REQUIRES: HardwareAvailable() (elsewhere it is ExtendPortable).
+uint32_t ExtendHardware(uint32_t init, const char* data, size_t n);
+}  // namespace internal
 
 }  // namespace lightning::crc32c

@@ -61,7 +61,7 @@ const char* DecodeVarint64(const char* p, const char* limit, uint64_t* v) {
   return nullptr;
 }
 
-const char* DecodeVarint32(const char* p, const char* limit, uint32_t* v) {
+const char* DecodeVarint32Long(const char* p, const char* limit, uint32_t* v) {
   uint64_t wide = 0;
   const char* end = DecodeVarint64(p, limit, &wide);
   if (end == nullptr || end - p > kMaxVarint32Bytes || wide > UINT32_MAX) return nullptr;

@@ -52,8 +52,17 @@ bool GetVarint64(std::string_view* input, uint64_t* v);
 bool GetLengthPrefixed(std::string_view* input, std::string_view* value);
 
 // Decodes a varint from [p, limit); returns the byte after it, or nullptr if
-// it is truncated or longer than allowed.
-const char* DecodeVarint32(const char* p, const char* limit, uint32_t* v);
+// it is truncated or longer than allowed. The one-byte case (values below
+// 128: most lengths in blocks and records) is inline; longer ones take
+// DecodeVarint32Long.
+const char* DecodeVarint32Long(const char* p, const char* limit, uint32_t* v);
+inline const char* DecodeVarint32(const char* p, const char* limit, uint32_t* v) {
+  if (p < limit && (static_cast<unsigned char>(*p) & 0x80) == 0) {
+    *v = static_cast<unsigned char>(*p);
+    return p + 1;
+  }
+  return DecodeVarint32Long(p, limit, v);
+}
 const char* DecodeVarint64(const char* p, const char* limit, uint64_t* v);
 
 }  // namespace lightning

@@ -64,6 +64,23 @@ TEST(CodingTest, TruncatedAndOverlongVarintsAreRejected) {
   EXPECT_FALSE(GetVarint32(&in32, &v32));
 }
 
+// DecodeVarint32's inline one-byte path and its long path agree with the
+// encoder at every length boundary, and both refuse an empty or cut input.
+TEST(CodingTest, Varint32ShortAndLongPaths) {
+  for (uint32_t v : {0u, 1u, 127u, 128u, 129u, 16383u, 16384u, (1u << 21) - 1, 1u << 21,
+                     (1u << 28) - 1, 1u << 28, UINT32_MAX}) {
+    std::string s;
+    PutVarint32(&s, v);
+    uint32_t got = ~v;
+    const char* end = DecodeVarint32(s.data(), s.data() + s.size(), &got);
+    ASSERT_EQ(s.data() + s.size(), end) << v;
+    EXPECT_EQ(v, got);
+    for (size_t cut = 0; cut < s.size(); cut++) {
+      EXPECT_EQ(nullptr, DecodeVarint32(s.data(), s.data() + cut, &got)) << v << " cut " << cut;
+    }
+  }
+}
+
 TEST(CodingTest, LengthPrefixedChecksLength) {
   std::string s;
   PutLengthPrefixed(&s, "hello");

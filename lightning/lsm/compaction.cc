@@ -99,7 +99,8 @@ Status WriteTables(const TableOutputContext& ctx, InternalIterator* input,
 
 Status RunCompaction(const TableOutputContext& ctx, const Compaction& c, TableCache* cache,
                      SequenceNumber smallest_snapshot, const std::atomic<bool>& shutting_down,
-                     std::vector<FileMetaData>* outputs, CompactionStats* stats) {
+                     std::vector<FileMetaData>* outputs, CompactionStats* stats, bool* abandoned) {
+  *abandoned = false;
   ReadOptions ro;
   ro.fill_cache = false;  // a compaction reads everything once; don't evict hot blocks
   std::vector<InternalIterator*> children;
@@ -118,7 +119,10 @@ Status RunCompaction(const TableOutputContext& ctx, const Compaction& c, TableCa
   SequenceNumber last_sequence_for_key = kMaxSequenceNumber;
   Status s;
   for (input->SeekToFirst(); s.ok() && input->Valid(); input->Next()) {
-    if (shutting_down.load(std::memory_order_acquire)) return Status::IOError("shutting down");
+    if (shutting_down.load(std::memory_order_acquire)) {
+      *abandoned = true;
+      return Status::IOError("shutting down");
+    }
     ParsedInternalKey ikey;
     if (!ParseInternalKey(input->key(), &ikey)) return MalformedKey(input->key());
     bool new_user_key = !has_current || ikey.user_key != current_user_key;

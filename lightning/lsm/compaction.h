@@ -39,8 +39,11 @@ Status WriteTables(const TableOutputContext& ctx, InternalIterator* input,
                    std::vector<FileMetaData>* outputs, CompactionStats* stats);
 
 // Runs compaction `c`; `smallest_snapshot` is the oldest sequence any reader can ask for.
+// When it sees `shutting_down` it stops early, sets *abandoned and returns a
+// non-OK status; any other failure (a failed write or sync of an output) leaves
+// *abandoned false, so the caller never mistakes a real I/O error for the abort.
 Status RunCompaction(const TableOutputContext& ctx, const Compaction& c, TableCache* cache,
                      SequenceNumber smallest_snapshot, const std::atomic<bool>& shutting_down,
-                     std::vector<FileMetaData>* outputs, CompactionStats* stats);
+                     std::vector<FileMetaData>* outputs, CompactionStats* stats, bool* abandoned);
 
 }  // namespace lightning

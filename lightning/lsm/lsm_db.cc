@@ -404,12 +404,15 @@ Status LsmDB::DoCompaction(std::unique_lock<std::mutex>& lock, const Compaction&
   std::vector<FileMetaData> outputs;
   CompactionStats stats;
   lock.unlock();
-  Status s =
-      RunCompaction(ctx, c, &table_cache_, smallest_snapshot, shutting_down_, &outputs, &stats);
+  bool abandoned = false;
+  Status s = RunCompaction(ctx, c, &table_cache_, smallest_snapshot, shutting_down_, &outputs,
+                           &stats, &abandoned);
   lock.lock();
   // Abandoned at shutdown: nothing was installed, the inputs stay live, and
-  // the orphaned outputs are deleted at the next open.
-  if (!s.ok() && shutting_down_) return Status::OK();
+  // the orphaned outputs are deleted at the next open. A real failure (an
+  // output's failed write or sync) is returned even during shutdown, so that
+  // Close reports it: the fault sweep caught such an error being dropped.
+  if (abandoned) return Status::OK();
   if (!s.ok()) return s;
   for (const auto& f : outputs) edit.AddFile(c.level + 1, f);
   s = versions_.LogAndApply(&edit, &lock);

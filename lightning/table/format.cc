@@ -153,4 +153,21 @@ Status ReadBlock(const RandomAccessFile& file, const std::string& file_name,
   }
 }
 
+Status BlockInPlace(std::string_view file_bytes, std::string_view file_name,
+                    const BlockHandle& handle, bool verify_checksum, std::string_view* contents) {
+  assert(handle.offset <= file_bytes.size() &&
+         handle.size + kBlockTrailerBytes <= file_bytes.size() - handle.offset);
+  *contents = {};
+  const std::string_view stored = file_bytes.substr(handle.offset, handle.size);
+  const char type = file_bytes[handle.offset + handle.size];
+  if (verify_checksum) {
+    const uint32_t expected = DecodeFixed32(stored.data() + stored.size() + 1);
+    if (BlockChecksum(stored, type) != expected) {
+      return BlockCorruption(file_name, handle.offset, "checksum mismatch");
+    }
+  }
+  if (type == kBlockTypeNone) *contents = stored;
+  return Status::OK();
+}
+
 }  // namespace lightning

@@ -76,4 +76,12 @@ uint64_t AppendBlock(std::string_view raw, Compression compression, std::string*
 Status ReadBlock(const RandomAccessFile& file, const std::string& file_name,
                  const BlockHandle& handle, bool verify_checksum, std::string* contents);
 
+// For a memory-mapped file (`file_bytes`, all of it): the contents of the
+// block at `handle` in place, without a copy, when it is stored uncompressed;
+// empty (and OK) when it is compressed, which ReadBlock must decode. Checks
+// the checksum when verify_checksum (Corruption naming file and offset).
+// REQUIRES: the handle lies within file_bytes, trailer included.
+Status BlockInPlace(std::string_view file_bytes, std::string_view file_name,
+                    const BlockHandle& handle, bool verify_checksum, std::string_view* contents);
+
 }  // namespace lightning

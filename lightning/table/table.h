@@ -3,13 +3,18 @@
 //
 // Open reads and verifies the footer, the index block (kept in memory) and the
 // bloom filter; data blocks are read on demand and shared through the block
-// cache when there is one. Any damage, or a file that is not a table, is a
-// Corruption naming the file (and offset).
+// cache when there is one. When the file system maps the file into memory
+// (the POSIX one does), uncompressed data blocks are used in place instead:
+// no copy, no cache, and each block's checksum is verified on its first use
+// only (a bit per block remembers it; the handles come from the verified
+// index, so they are trusted). Any damage, or a file that is not a table, is
+// a Corruption naming the file (and offset).
 //
 // Thread safety: all methods are const and safe to call concurrently. The
 // Table must outlive the iterators it returns.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -61,8 +66,12 @@ class Table {
   Status DecodeHandle(std::string_view index_value, BlockHandle* handle) const;
   Status LoadBlock(const BlockHandle& handle, bool verify_checksum,
                    std::shared_ptr<const Block>* block) const;
-  Status ReadDataBlock(const ReadOptions& ro, std::string_view index_value,
+  Status ReadDataBlock(const ReadOptions& ro, const BlockHandle& handle,
                        std::shared_ptr<const Block>* block) const;
+  // The block's contents in place in the mapped file, or empty (and OK) when
+  // the file is not mapped or the block is compressed.
+  Status DataBlockInPlace(const ReadOptions& ro, const BlockHandle& handle,
+                          std::string_view* contents) const;
   InternalIterator* NewDataIterator(const ReadOptions& ro, std::string_view index_value) const;
   InternalIterator* NewIndexIterator() const;
 
@@ -72,7 +81,11 @@ class Table {
   BlockCache* const cache_;  // may be null
   const uint64_t cache_id_;
   std::shared_ptr<const Block> index_block_;
-  std::string filter_;  // empty: no filter
+  std::string filter_;             // empty: no filter
+  const std::string_view mapped_;  // the whole file, or empty when it is not mapped
+  // With mapped_: bit (offset / 16) is set once the data block at that offset
+  // passed its checksum (every block, trailer included, spans >= 16 bytes).
+  const std::unique_ptr<std::atomic<uint8_t>[]> verified_;
 };
 
 }  // namespace lightning

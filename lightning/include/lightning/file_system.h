@@ -45,6 +45,10 @@ class RandomAccessFile {
   // Reads up to n bytes at offset; *result may point into scratch or into
   // memory owned by the file. Short only at end of file.
   virtual Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const = 0;
+  // The whole file, if it is memory-mapped: valid while this object lives,
+  // and the file is never written meanwhile (tables are immutable). Empty
+  // when the file is not mapped; readers then use Read.
+  virtual std::string_view Mapped() const { return {}; }
 };
 
 // Append-only writes (logs, tables, manifests, CURRENT).

@@ -25,9 +25,9 @@ bool IsSeeded(CrashVariant v) {
 }
 
 // A process crash keeps every completed write() call, and Lightning hands a
-// write to the OS before acknowledging it: every acknowledged write survives.
-uint64_t DurableBound(CrashVariant v, const CrashBounds& b) {
-  return v == CrashVariant::kKeepAll ? b.acked : b.synced;
+// write to the OS before acknowledging it (unless its log is buffered).
+uint64_t DurableBound(CrashVariant v, const CrashBounds& b, const lightning::Options& options) {
+  return v == CrashVariant::kKeepAll ? ProcessCrashBound(options, b) : b.synced;
 }
 
 // One crash image waiting to be reopened and checked.
@@ -191,7 +191,7 @@ class Exploration {
         st.op_index = op;
         st.variant = v;
         st.variant_seed = Mix(Mix(options_.seed, op), static_cast<uint64_t>(v) * 64 + j);
-        st.s = DurableBound(v, b);
+        st.s = DurableBound(v, b, workload_.options());
         st.n = b.issued;
         st.recrash = recrash && j == 0;
         st.image = crash(v, st.variant_seed);
@@ -266,7 +266,8 @@ class Exploration {
     CheckRecrash(
         sampled,
         sampler.phase == 0 ? "crash during recovery" : "crash during writes after recovery",
-        sampler.image, h, DurableBound(st.variant, sampler.bounds), sampler.bounds.issued);
+        sampler.image, h, DurableBound(st.variant, sampler.bounds, workload_.options()),
+        sampler.bounds.issued);
   }
 
   void CheckRecrash(const CrashState& st, const char* phase, const Image& image,

@@ -388,7 +388,7 @@ class Sweep {
     CheckImage(&r, &passed, "drop-unsynced when the workload stopped", std::move(stop_drop), h,
                stop.synced, stop.issued);
     CheckImage(&r, &passed, "keep-all when the workload stopped", std::move(stop_keep), h,
-               dropped ? stop.synced : stop.acked, stop.issued);
+               dropped ? stop.synced : ProcessCrashBound(workload_.options(), stop), stop.issued);
     if (!sticky_failed) {
       // A Close that returned OK loses nothing acknowledged (durability.md).
       const CrashBounds end = h.Bounds();
@@ -397,7 +397,10 @@ class Sweep {
                  fs.Crash(CrashVariant::kDropUnsynced, options_.seed), h,
                  clean_close ? end.acked : end.synced, end.issued);
       CheckImage(&r, &passed, "live image after Close", fs.LiveImage(), h,
-                 clean_close || !dropped_end ? end.acked : end.synced, end.issued);
+                 clean_close   ? end.acked
+                 : dropped_end ? end.synced
+                               : ProcessCrashBound(workload_.options(), end),
+                 end.issued);
     }
     return r;
   }

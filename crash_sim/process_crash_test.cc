@@ -65,8 +65,11 @@ uint64_t SplitMix(uint64_t* x) {
   return z ^ (z >> 31);
 }
 
-lightning::Options SmallOptions() {
+// With `buffered`, the log keeps up to 4 KiB of writes in memory
+// (Options::log_buffer_bytes): a kill -9 may lose those, never a synced one.
+lightning::Options SmallOptions(bool buffered) {
   lightning::Options o;
+  o.log_buffer_bytes = buffered ? 4096 : 0;
   o.create_if_missing = true;
   o.write_buffer_bytes = 64 << 10;
   o.target_file_bytes = 64 << 10;
@@ -157,10 +160,10 @@ constexpr int kExitOpenFailed = 10;
 constexpr int kExitWriteFailed = 11;
 
 // Runs in the forked child only. Never returns.
-[[noreturn]] void RunChild(const std::string& dir, uint64_t workload_seed, uint64_t first_index,
-                           int fd) {
+[[noreturn]] void RunChild(const std::string& dir, bool buffered, uint64_t workload_seed,
+                           uint64_t first_index, int fd) {
   std::unique_ptr<lightning::DB> db;
-  lightning::Status s = lightning::DB::Open(SmallOptions(), dir, &db);
+  lightning::Status s = lightning::DB::Open(SmallOptions(buffered), dir, &db);
   if (!s.ok()) _exit(kExitOpenFailed);
   Report(fd, kOpened, 0);
   Workload workload(workload_seed);
@@ -216,8 +219,8 @@ void Consume(ChildRun* run, std::string* carry, const char* data, size_t len) {
 
 // Forks a child running the workload on `dir`, lets it run `delay_ms`, kills
 // it with SIGKILL, reaps it and drains everything it reported.
-ChildRun RunAndKill(const std::string& dir, uint64_t workload_seed, uint64_t first_index,
-                    int delay_ms) {
+ChildRun RunAndKill(const std::string& dir, bool buffered, uint64_t workload_seed,
+                    uint64_t first_index, int delay_ms) {
   ChildRun run;
   int fds[2];
   if (::pipe(fds) != 0) {
@@ -234,7 +237,7 @@ ChildRun RunAndKill(const std::string& dir, uint64_t workload_seed, uint64_t fir
   }
   if (pid == 0) {
     ::close(fds[0]);
-    RunChild(dir, workload_seed, first_index, fds[1]);
+    RunChild(dir, buffered, workload_seed, first_index, fds[1]);
   }
   ::close(fds[1]);
   std::string carry;
@@ -295,13 +298,24 @@ void Regenerate(History* history, uint64_t seed, uint64_t first, uint64_t last) 
   }
 }
 
+// The last of writes first..last of the workload `seed` made with sync=true,
+// or 0: what a kill -9 must keep when the log is buffered.
+uint64_t LastSynced(uint64_t seed, uint64_t first, uint64_t last) {
+  Workload workload(seed);
+  uint64_t synced = 0;
+  for (uint64_t i = first; i <= last; ++i) {
+    if (workload.Next(i).sync) synced = i;
+  }
+  return synced;
+}
+
 // Reopens `dir` and checks it against w1..wk of `history` for
 // acked <= k <= issued. Returns the matched k, or nothing after a failure.
-std::optional<uint64_t> Verify(const std::string& where, const std::string& dir,
+std::optional<uint64_t> Verify(const std::string& where, const std::string& dir, bool buffered,
                                const History& history, uint64_t acked, uint64_t issued,
                                bool must_exist) {
   std::unique_ptr<lightning::DB> db;
-  lightning::Options options = SmallOptions();
+  lightning::Options options = SmallOptions(buffered);
   // A database whose creating Open never returned need not exist yet.
   options.create_if_missing = !must_exist;
   lightning::Status s = lightning::DB::Open(options, dir, &db);
@@ -336,11 +350,14 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
   return std::strtoull(v, nullptr, 0);
 }
 
-TEST(ProcessCrashTest, KillDashNineKeepsEveryAcknowledgedWrite) {
+// Kill rounds against the default log (every acknowledged write must survive)
+// or a buffered one (every synced write must).
+void KillRounds(bool buffered, uint64_t default_rounds) {
   const uint64_t base_seed = EnvOr("LIGHTNING_SEED", std::random_device{}());
-  const uint64_t rounds = EnvOr("LIGHTNING_KILL_ROUNDS", 20);
-  std::printf("process crash test: LIGHTNING_SEED=%llu LIGHTNING_KILL_ROUNDS=%llu\n",
-              static_cast<unsigned long long>(base_seed), static_cast<unsigned long long>(rounds));
+  const uint64_t rounds = EnvOr("LIGHTNING_KILL_ROUNDS", default_rounds);
+  std::printf("process crash test%s: LIGHTNING_SEED=%llu LIGHTNING_KILL_ROUNDS=%llu\n",
+              buffered ? " (buffered log)" : "", static_cast<unsigned long long>(base_seed),
+              static_cast<unsigned long long>(rounds));
 
   const char* tmp = std::getenv("TEST_TMPDIR");
   std::string root_template =
@@ -361,7 +378,7 @@ TEST(ProcessCrashTest, KillDashNineKeepsEveryAcknowledgedWrite) {
     const fs::path image = root / ("image" + std::to_string(round));
 
     // Phase 1: create, write, kill.
-    ChildRun run1 = RunAndKill(dir.string(), seed1, 1, delay1);
+    ChildRun run1 = RunAndKill(dir.string(), buffered, seed1, 1, delay1);
     ASSERT_TRUE(run1.killed) << tag << " phase 1: " << DescribeExit(run1);
     ASSERT_LE(run1.acked, run1.issued) << tag;
     if (!run1.opened) ++during_recovery;  // killed inside the creating Open
@@ -373,25 +390,28 @@ TEST(ProcessCrashTest, KillDashNineKeepsEveryAcknowledgedWrite) {
     fs::create_directories(dir, ec);
     fs::copy(dir, image, fs::copy_options::recursive, ec);
     ASSERT_FALSE(ec) << tag << ": copying the crash image: " << ec.message();
+    const uint64_t bound1 = buffered ? LastSynced(seed1, 1, run1.acked) : run1.acked;
     std::optional<uint64_t> k1 =
-        Verify(tag + " phase 1 (" + std::to_string(delay1) + " ms)", image.string(), history1,
-               run1.acked, run1.issued, run1.opened);
+        Verify(tag + " phase 1 (" + std::to_string(delay1) + " ms)", image.string(), buffered,
+               history1, bound1, run1.issued, run1.opened);
     if (!k1) return;  // failure already reported; keep the directories
     fs::remove_all(image, ec);
 
     // Phase 2: the child recovers the crashed directory, writes on, is killed.
-    ChildRun run2 = RunAndKill(dir.string(), seed2, *k1 + 1, delay2);
+    ChildRun run2 = RunAndKill(dir.string(), buffered, seed2, *k1 + 1, delay2);
     ASSERT_TRUE(run2.killed) << tag << " phase 2: " << DescribeExit(run2);
     if (!run2.opened) ++during_recovery;
     const uint64_t issued2 = std::max(*k1, run2.issued);
-    const uint64_t acked2 = std::max(run1.acked, run2.acked);
+    const uint64_t acked2 =
+        buffered ? std::max(bound1, run2.acked > *k1 ? LastSynced(seed2, *k1 + 1, run2.acked) : 0)
+                 : std::max(run1.acked, run2.acked);
     History history2(issued2 + 1, Workload::kKeys + 1);
     history2.ContinueFrom(history1, *k1, 0);
     if (run2.issued > *k1) Regenerate(&history2, seed2, *k1 + 1, run2.issued);
     std::optional<uint64_t> k2 =
         Verify(tag + " phase 2 (" + std::to_string(delay2) + " ms, " +
                    (run2.opened ? "after" : "during") + " recovery)",
-               dir.string(), history2, acked2, issued2, run1.opened || run2.opened);
+               dir.string(), buffered, history2, acked2, issued2, run1.opened || run2.opened);
     if (!k2) return;
     total_acked += run1.acked + (run2.acked > *k1 ? run2.acked - *k1 : 0);
     std::printf(
@@ -411,6 +431,10 @@ TEST(ProcessCrashTest, KillDashNineKeepsEveryAcknowledgedWrite) {
   std::error_code ec;
   fs::remove_all(root, ec);
 }
+
+TEST(ProcessCrashTest, KillDashNineKeepsEveryAcknowledgedWrite) { KillRounds(false, 20); }
+
+TEST(ProcessCrashTest, BufferedLogKillDashNineKeepsEverySyncedWrite) { KillRounds(true, 10); }
 
 }  // namespace
 }  // namespace crash_sim

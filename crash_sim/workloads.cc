@@ -143,6 +143,14 @@ lightning::Options Uncompressed() {
   return o;
 }
 
+// A buffered log small enough to fill every few writes, so that flushes on a
+// full buffer, on sync writes, on rotation and at Close all happen.
+lightning::Options BufferedLog() {
+  lightning::Options o = Small();
+  o.log_buffer_bytes = 700;
+  return o;
+}
+
 lightning::Options Roomy() {
   lightning::Options o = Small();
   o.write_buffer_bytes = 16 << 10;
@@ -457,8 +465,16 @@ const std::vector<Workload>& Workloads() {
        LongKeys},
       {"descending-keys-flushes", "descending keys: overlapping level-0 files", Tiny,
        DescendingKeysFlushes},
+      {"buffered-log-random-mix",
+       "the random mix with a 700-byte log buffer (weaker kill -9 bound)", BufferedLog, RandomMix},
+      {"buffered-log-reopens", "a buffered log across clean reopens: Close writes the buffer out",
+       BufferedLog, ReopenRepeatedly},
   };
   return workloads;
+}
+
+uint64_t ProcessCrashBound(const lightning::Options& options, const CrashBounds& bounds) {
+  return options.log_buffer_bytes > 0 ? bounds.synced : bounds.acked;
 }
 
 const Workload* FindWorkload(std::string_view name) {

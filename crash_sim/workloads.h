@@ -92,6 +92,11 @@ struct Workload {
   std::function<lightning::Status(WorkloadEnv& env)> run;
 };
 
+// What a process crash (kill -9) must keep: every acknowledged write, since
+// the default log hands each write to the OS before acknowledging it; with a
+// buffered log (Options::log_buffer_bytes > 0) only the synced ones.
+uint64_t ProcessCrashBound(const lightning::Options& options, const CrashBounds& bounds);
+
 // Every curated workload, in a fixed order.
 const std::vector<Workload>& Workloads();
 // nullptr if no workload has that name.

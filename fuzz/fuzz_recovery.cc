@@ -196,7 +196,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fs.SetObserver(nullptr);
 
   const crash_sim::CrashBounds& b = capture.bounds;
-  uint64_t s = variant == crash_sim::CrashVariant::kKeepAll ? b.acked : b.synced;
+  uint64_t s = variant == crash_sim::CrashVariant::kKeepAll
+                   ? crash_sim::ProcessCrashBound(options, b)
+                   : b.synced;
   crash_sim::CheckResult r =
       crash_sim::RecoverAndCheck(capture.image, options, *history, s, b.issued);
   if (!r.ok) {

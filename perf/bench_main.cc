@@ -39,8 +39,10 @@ void CompiledPeers([[maybe_unused]] std::vector<EngineInfo>* peers,
   [[maybe_unused]] const char* kWhy = "not found by CMake at configure time; install ";
 #ifdef LIGHTNING_HAVE_ROCKSDB
   peers->push_back(RocksDbEngine());
+  peers->push_back(RocksDbBufferedEngine());
 #else
   missing->push_back({"rocksdb", kWhy + std::string("librocksdb-dev")});
+  missing->push_back({"rocksdb-buffered", kWhy + std::string("librocksdb-dev")});
 #endif
 #ifdef LIGHTNING_HAVE_LEVELDB
   peers->push_back(LevelDbEngine());
@@ -112,7 +114,7 @@ std::string ParseFlags(int* argc, char** argv, Flags* flags) {
 // The engines to run, in --engines order; prints MISSING/SKIPPED lines.
 std::string ChooseEngines(const Flags& flags, const std::string& base_dir, SuiteConfig* config,
                           std::string* missing_text, std::string* skipped_text) {
-  std::vector<EngineInfo> known = {LightningEngine(false)};
+  std::vector<EngineInfo> known = {LightningEngine(false), LightningBufferedEngine()};
   std::vector<Missing> missing;
   CompiledPeers(&known, &missing);
   for (const Missing& m : missing) {

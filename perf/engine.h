@@ -12,6 +12,7 @@
 // by one thread at a time.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <span>
@@ -59,10 +60,23 @@ struct EngineInfo {
   std::string concurrency;  // added to threaded rows: how writers share the engine
   std::string sync;         // added to rows with sync=true or a timed Sync: how it syncs
   std::function<std::unique_ptr<Store>()> make;
+  // The workload ids this engine runs; empty: all of them. A buffered-log
+  // row only runs the write workloads, where the log is what differs.
+  std::vector<std::string> only;
 };
+
+// The write workloads a buffered-log row runs beside the defaults.
+inline const std::vector<std::string> kBufferedLogWorkloads = {
+    "W1", "W3.b1000", "W3.b5000", "W4", "W6", "S1", "S3", "S4", "S5"};
+// The log buffer of the lightning-buffered row: 1 MiB, as RocksDB's WAL
+// buffer (writable_file_max_buffer_size) in the rocksdb-buffered row.
+inline constexpr size_t kBufferedLogBytes = 1 << 20;
 
 // Lightning with default Options; btree=true sets Options::engine = kBTree.
 EngineInfo LightningEngine(bool btree);
+// Options::log_buffer_bytes = kBufferedLogBytes: the faster mode with a weaker
+// process-crash promise (a kill -9 loses the buffered writes).
+EngineInfo LightningBufferedEngine();
 // "" if this Lightning opens a kBTree database in `scratch_dir`, else why not
 // (the NotSupported status text). Other errors are left to the benchmarks.
 std::string LightningBTreeUnsupported(const std::string& scratch_dir);
@@ -74,6 +88,9 @@ EngineInfo PosixLogEngine();
 // (LIGHTNING_HAVE_<PEER>); otherwise the suite reports it as MISSING.
 #ifdef LIGHTNING_HAVE_ROCKSDB
 EngineInfo RocksDbEngine();
+// manual_wal_flush: the WAL is written when its 1 MiB buffer fills or on
+// FlushWAL, RocksDB's equivalent of lightning-buffered.
+EngineInfo RocksDbBufferedEngine();
 #endif
 #ifdef LIGHTNING_HAVE_LEVELDB
 EngineInfo LevelDbEngine();

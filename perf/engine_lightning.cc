@@ -14,11 +14,13 @@ std::string Text(const Status& s) { return s.ok() ? std::string() : s.ToString()
 
 class LightningStore final : public Store {
  public:
-  explicit LightningStore(Engine engine) : engine_(engine) {}
+  LightningStore(Engine engine, size_t log_buffer_bytes)
+      : engine_(engine), log_buffer_bytes_(log_buffer_bytes) {}
 
   std::string Open(const std::string& dir) override {
     Options options;
     options.engine = engine_;
+    options.log_buffer_bytes = log_buffer_bytes_;
     return Text(DB::Open(options, dir, &db_));
   }
   std::string Put(std::string_view key, std::string_view value, bool sync) override {
@@ -52,6 +54,7 @@ class LightningStore final : public Store {
 
  private:
   const Engine engine_;
+  const size_t log_buffer_bytes_;
   std::unique_ptr<DB> db_;
 };
 
@@ -63,7 +66,16 @@ EngineInfo LightningEngine(bool btree) {
           .settings = btree ? "defaults, engine=kBTree" : "defaults",
           .concurrency = "threads share one DB",
           .sync = "WriteOptions.sync / DB::Sync",
-          .make = [engine] { return std::make_unique<LightningStore>(engine); }};
+          .make = [engine] { return std::make_unique<LightningStore>(engine, 0); }};
+}
+
+EngineInfo LightningBufferedEngine() {
+  return {.name = "lightning-buffered",
+          .settings = "log_buffer_bytes = 1 MiB (kill -9 may lose the buffer)",
+          .concurrency = "threads share one DB",
+          .sync = "WriteOptions.sync / DB::Sync",
+          .make = [] { return std::make_unique<LightningStore>(Engine::kLsm, kBufferedLogBytes); },
+          .only = kBufferedLogWorkloads};
 }
 
 std::string LightningBTreeUnsupported(const std::string& scratch_dir) {

@@ -7,6 +7,8 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -623,7 +625,12 @@ std::vector<std::string> RegisterWorkloads(const SuiteConfig& config) {
   const EngineInfo posix = PosixLogEngine();
   // Workload by workload, so that the engines compared in a row run close in time.
   for (const Workload& workload : AllWorkloads()) {
-    for (const EngineInfo& engine : config.engines) Register(workload, engine, &names);
+    for (const EngineInfo& engine : config.engines) {
+      if (engine.only.empty() ||
+          std::find(engine.only.begin(), engine.only.end(), workload.id) != engine.only.end()) {
+        Register(workload, engine, &names);
+      }
+    }
     if (workload.id == "W7.t1" && config.posix) {
       Register({"W7.raw", [](Run& r) { return W7(r, 1); }, Note::kSync}, posix, &names);
     }

@@ -238,6 +238,28 @@ TEST_F(DBReopenTest, FiveReopensWithWritesBetween) {
   }
 }
 
+// A buffered log (Options::log_buffer_bytes) loses nothing on a clean Close
+// or on the destructor, across flushes; and a log buffer over 64 MiB is
+// refused.
+TEST_F(DBReopenTest, BufferedLogKeepsEverythingAcrossCleanReopens) {
+  std::mt19937 rng(dbtest::TestSeed());
+  options_.log_buffer_bytes = 3000;
+  Open();
+  for (int round = 0; round < 4; round++) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    dbtest::RandomWrites(db_.get(), &model_, rng, 300, 500);
+    if (round == 1) LIGHTNING_ASSERT_OK(db_->Sync());
+    if (round == 2) LIGHTNING_ASSERT_OK(db_->Flush());
+    if (round % 2 == 0) LIGHTNING_ASSERT_OK(db_->Close());
+    Reopen();
+    ASSERT_TRUE(dbtest::MatchesModel(db_.get(), model_));
+  }
+  db_.reset();
+  options_.log_buffer_bytes = (64u << 20) + 1;
+  Status s = DB::Open(options_, dir_.path(), &db_);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+}
+
 // Write i puts key i; some writes are made durable by sync=true, or by a later Sync(). After the
 // unsynced bytes of every file are lost, the database holds writes 0..k-1 for some k covering
 // every durable write: nothing synced is lost, and what survives is a prefix.

@@ -37,7 +37,7 @@ Status ValidateOptions(const Options& o) {
   if (o.write_buffer_bytes < 4096 || o.block_bytes < 64 || o.block_restart_interval < 1 ||
       o.target_file_bytes < 4096 || o.max_level1_bytes < 4096 || o.bloom_bits_per_key < 0 ||
       o.level0_compaction_trigger < 1 || o.level0_slowdown_trigger < o.level0_compaction_trigger ||
-      o.level0_stop_trigger < o.level0_slowdown_trigger) {
+      o.level0_stop_trigger < o.level0_slowdown_trigger || o.log_buffer_bytes > (64u << 20)) {
     return Status::InvalidArgument("options out of range (sizes too small or triggers misordered)");
   }
   return Status::OK();
@@ -92,7 +92,7 @@ Status LsmDB::Recover() {
   if (s.ok() && !mem_->Empty()) s = FlushRecoveredMemTable(&edit);
   if (s.ok()) s = fs->SyncDir(dir_);  // the new log and tables, before the manifest names them
   if (!s.ok()) return s;
-  log_ = std::make_unique<log::Writer>(log_file_.get());
+  log_ = std::make_unique<log::Writer>(log_file_.get(), options_.log_buffer_bytes);
   edit.SetLogNumber(log_number_);
   s = versions_.WriteNewManifest(&edit, nullptr);
   if (!s.ok()) return s;

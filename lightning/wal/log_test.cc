@@ -137,6 +137,46 @@ TEST_F(LogTest, RoundTripSizes) {
   EXPECT_EQ(r.offsets, offsets);
 }
 
+// A buffered writer hands records over only when the buffer is full, on
+// Flush and on Sync, whole and in order; the file then reads exactly like an
+// unbuffered writer's.
+TEST_F(LogTest, BufferedWriterWritesWholeRecordsWhenFullOrSynced) {
+  std::string file;
+  StringDest dest(&file);
+  Writer writer(&dest, /*buffer_bytes=*/1000);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 3; i++) {
+    expected.push_back(Pattern(300, static_cast<char>(i)));
+    ASSERT_TRUE(writer.AddRecord(expected.back()).ok());
+  }
+  EXPECT_TRUE(file.empty());  // 3 x 308 bytes: below the buffer size
+  expected.push_back(Pattern(300, 3));
+  ASSERT_TRUE(writer.AddRecord(expected.back()).ok());  // now over 1000 bytes: written out
+  EXPECT_EQ(dest.appends_, 1);
+  EXPECT_EQ(file.size(), writer.size());
+  expected.push_back(Pattern(5, 4));
+  ASSERT_TRUE(writer.AddRecord(expected.back()).ok());
+  EXPECT_LT(file.size(), writer.size());
+  ASSERT_TRUE(writer.Flush().ok());
+  EXPECT_EQ(file.size(), writer.size());
+  expected.push_back(Pattern(100 << 10, 5));  // larger than the buffer: spans blocks
+  ASSERT_TRUE(writer.AddRecord(expected.back()).ok());
+  expected.push_back(Pattern(7, 6));
+  ASSERT_TRUE(writer.AddRecord(expected.back()).ok());
+  ASSERT_TRUE(writer.Sync().ok());
+  EXPECT_EQ(file.size(), writer.size());
+  ReadResult r = Read(file);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_FALSE(r.tail_damage.has_value());
+  EXPECT_EQ(r.records, expected);
+
+  // What a process crash leaves (the file without the buffer) is a prefix of
+  // the records.
+  ASSERT_TRUE(writer.AddRecord(Pattern(10, 7)).ok());
+  r = Read(file);
+  EXPECT_EQ(r.records, expected);
+}
+
 TEST_F(LogTest, BlockTailIsZeroPadding) {
   // Two records of header + one-byte prefix + payload leave 3 bytes in the block.
   Write(Pattern(kBlockBytes - 2 * (kHeaderBytes + 1) - 3, 'a'));

@@ -47,8 +47,11 @@ Status Writer::AddRecord(std::string_view payload) {
   std::string_view head(prefix, EncodeVarint64(prefix, synced_offset_) - prefix);
   const size_t total = head.size() + payload.size();
 
-  std::string out;
-  out.reserve(total + (total / (kBlockBytes - kHeaderBytes) + 2) * kHeaderBytes);
+  // Unbuffered, the record is built in its own string and appended at once.
+  std::string unbuffered;
+  std::string& out = buffer_bytes_ > 0 ? buffer_ : unbuffered;
+  const size_t start = out.size();
+  out.reserve(start + total + (total / (kBlockBytes - kHeaderBytes) + 2) * kHeaderBytes);
   size_t block_offset = size_ % kBlockBytes;
   size_t pos = 0;
   bool first = true;  // not pos == 0: a block's last 7 bytes hold an empty first fragment
@@ -66,13 +69,22 @@ Status Writer::AddRecord(std::string_view payload) {
     block_offset += kHeaderBytes + n;
   } while (pos < total);
 
-  Status s = dest_->Append(out);
-  if (s.ok()) size_ += out.size();
+  size_ += out.size() - start;
+  if (buffer_bytes_ > 0) return buffer_.size() >= buffer_bytes_ ? Flush() : Status::OK();
+  return dest_->Append(out);
+}
+
+Status Writer::Flush() {
+  if (buffer_.empty()) return Status::OK();
+  Status s = dest_->Append(buffer_);
+  buffer_.clear();
   return s;
 }
 
 Status Writer::Sync() {
-  Status s = dest_->Sync();
+  Status s = Flush();
+  if (!s.ok()) return s;
+  s = dest_->Sync();
   if (s.ok()) synced_offset_ = size_;
   return s;
 }

@@ -2,9 +2,12 @@
 //
 // Each AddRecord hands the whole record (every fragment and any block
 // padding) to the file in one Append, so a process crash keeps or loses
-// records whole; only a power loss can tear one. The writer stamps each record
-// with the offset through which the log was synced, which lets the reader tell
-// a torn tail from bit rot.
+// records whole; only a power loss can tear one. A writer made with
+// buffer_bytes > 0 instead collects records in memory and hands them over
+// when that many are waiting, on Flush, and on Sync: a process crash then
+// loses the records still in the buffer (a suffix, never a synced one). The writer stamps each
+// record with the offset through which the log was synced, which lets the reader tell a torn tail
+// from bit rot.
 //
 // After an Append or Sync error the file's contents are unknown: the caller
 // must stop using the writer (and never trust a later Sync).
@@ -12,7 +15,9 @@
 // Thread safety: not thread-safe; the caller serializes all calls.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "lightning/file_system.h"
@@ -23,19 +28,24 @@ namespace lightning::log {
 class Writer {
  public:
   // REQUIRES: dest is a new, empty file, and outlives the writer.
-  explicit Writer(WritableFile* dest) : dest_(dest) {}
+  explicit Writer(WritableFile* dest, size_t buffer_bytes = 0)
+      : dest_(dest), buffer_bytes_(buffer_bytes) {}
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
   // Appends one record. REQUIRES: payload.size() <= kMaxPayloadBytes.
   Status AddRecord(std::string_view payload);
+  // Hands every buffered record to the file.
+  Status Flush();
   // Makes every record added so far durable.
   Status Sync();
-  // Bytes written to the file so far.
+  // Bytes of the records added so far (buffered ones included).
   uint64_t size() const { return size_; }
 
  private:
   WritableFile* const dest_;
+  const size_t buffer_bytes_;  // 0: no buffer
+  std::string buffer_;         // records not yet handed to dest_
   uint64_t size_ = 0;
   uint64_t synced_offset_ = 0;  // a prefix of the file known durable
 };

@@ -43,6 +43,15 @@ struct Options {
   int level0_compaction_trigger = 4;
   int level0_slowdown_trigger = 8;
   int level0_stop_trigger = 12;
+
+  // LSM: 0 (the default) hands every write to the OS (write(2)) before it
+  // returns, so it survives a process crash (kill -9). N > 0 is a faster mode
+  // with a weaker process-crash promise: writes with sync=false collect in a
+  // buffer of up to N bytes (at most 64 MiB) that is written out when full, by
+  // a sync=true write or Sync(), when the memtable is switched, and by
+  // Close(); a process crash loses the writes still in the buffer. What
+  // survives any crash is still a prefix that holds every synced write.
+  size_t log_buffer_bytes = 0;
 };
 
 struct ReadOptions {

@@ -30,6 +30,10 @@ class WriteBatchInternal {
   // The encoded batch: the payload of its write-ahead log record.
   static std::string_view Contents(const WriteBatch* batch) { return batch->rep_; }
   static size_t ByteSize(const WriteBatch* batch) { return batch->rep_.size(); }
+  // Room for `bytes` more, so that a one-record batch is allocated once.
+  static void Reserve(WriteBatch* batch, size_t bytes) {
+    batch->rep_.reserve(batch->rep_.size() + bytes);
+  }
   // Replaces the batch with decoded log bytes. Corruption if shorter than the
   // header; the records are validated by Iterate.
   static Status SetContents(WriteBatch* batch, std::string_view contents);

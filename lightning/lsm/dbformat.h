@@ -70,18 +70,25 @@ inline bool ParseInternalKey(std::string_view internal_key, ParsedInternalKey* r
   return true;
 }
 
-// Orders internal keys as described above. Thread-safe.
+// Orders internal keys as described above: user key ascending, then tag
+// (sequence, type) descending. Inline, for the memtable's hot loop.
+inline int CompareInternalKeys(std::string_view a, std::string_view b) {
+  int r = ExtractUserKey(a).compare(ExtractUserKey(b));
+  if (r != 0) return r;
+  uint64_t ta = ExtractTag(a), tb = ExtractTag(b);
+  return ta > tb ? -1 : (ta < tb ? 1 : 0);
+}
+
+// The same order behind the Comparator interface. Thread-safe.
 class InternalKeyComparator final : public Comparator {
  public:
   int Compare(std::string_view a, std::string_view b) const override {
-    int r = ExtractUserKey(a).compare(ExtractUserKey(b));
-    if (r != 0) return r;
-    uint64_t ta = ExtractTag(a), tb = ExtractTag(b);
-    return ta > tb ? -1 : (ta < tb ? 1 : 0);
+    return CompareInternalKeys(a, b);
   }
 };
 
-const InternalKeyComparator* GetInternalKeyComparator();
+inline constinit const InternalKeyComparator kInternalKeyComparator;
+inline const InternalKeyComparator* GetInternalKeyComparator() { return &kInternalKeyComparator; }
 
 // A key for looking up user_key as of `sequence`: memtable_key is the
 // varint-prefixed form the memtable stores, internal_key() its tail.

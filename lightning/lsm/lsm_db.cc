@@ -56,6 +56,7 @@ LsmDB::~LsmDB() {
 
 Status LsmDB::Put(const WriteOptions& o, std::string_view key, std::string_view value) {
   WriteBatch batch;
+  WriteBatchInternal::Reserve(&batch, 1 + 2 * kMaxVarint32Bytes + key.size() + value.size());
   batch.Put(key, value);
   return Write(o, &batch);
 }

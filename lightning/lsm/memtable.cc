@@ -27,7 +27,7 @@ std::string_view EntryValue(std::string_view internal_key) {
 }  // namespace
 
 int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
-  return GetInternalKeyComparator()->Compare(LengthPrefixedAt(a), LengthPrefixedAt(b));
+  return CompareInternalKeys(LengthPrefixedAt(a), LengthPrefixedAt(b));
 }
 
 MemTable::MemTable() : table_(KeyComparator(), &arena_) {}

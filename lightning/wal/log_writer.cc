@@ -47,9 +47,9 @@ Status Writer::AddRecord(std::string_view payload) {
   std::string_view head(prefix, EncodeVarint64(prefix, synced_offset_) - prefix);
   const size_t total = head.size() + payload.size();
 
-  // Unbuffered, the record is built in its own string and appended at once.
-  std::string unbuffered;
-  std::string& out = buffer_bytes_ > 0 ? buffer_ : unbuffered;
+  // Unbuffered, the record is built on its own and appended at once.
+  record_.clear();
+  std::string& out = buffer_bytes_ > 0 ? buffer_ : record_;
   const size_t start = out.size();
   out.reserve(start + total + (total / (kBlockBytes - kHeaderBytes) + 2) * kHeaderBytes);
   size_t block_offset = size_ % kBlockBytes;
@@ -71,7 +71,9 @@ Status Writer::AddRecord(std::string_view payload) {
 
   size_ += out.size() - start;
   if (buffer_bytes_ > 0) return buffer_.size() >= buffer_bytes_ ? Flush() : Status::OK();
-  return dest_->Append(out);
+  Status s = dest_->Append(out);
+  if (record_.capacity() > kBlockBytes * 32) std::string().swap(record_);  // after a huge record
+  return s;
 }
 
 Status Writer::Flush() {

@@ -46,6 +46,7 @@ class Writer {
   WritableFile* const dest_;
   const size_t buffer_bytes_;  // 0: no buffer
   std::string buffer_;         // records not yet handed to dest_
+  std::string record_;         // unbuffered: the record being written (its memory reused)
   uint64_t size_ = 0;
   uint64_t synced_offset_ = 0;  // a prefix of the file known durable
 };

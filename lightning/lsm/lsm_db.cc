@@ -35,6 +35,8 @@ class SnapshotImpl final : public Snapshot {
 // Groups are capped so one huge group does not delay small writers for long.
 constexpr size_t kMaxGroupBytes = 1 << 20;
 constexpr size_t kSmallBatchBytes = 128 << 10;
+// Followers a leader wakes after the next leader (any more are woken at once).
+constexpr size_t kMaxGroupWriters = 64;
 
 Status ClosedError() { return Status::InvalidArgument("the database is closed"); }
 
@@ -46,7 +48,7 @@ LsmDB::LsmDB(const Options& options, std::string path)
       block_cache_(options.block_cache_bytes),
       table_cache_(dir_, options_, &block_cache_),
       versions_(dir_, options_, &table_cache_),
-      mem_(std::make_shared<MemTable>()) {}
+      mem_(std::make_shared<MemTable>(options.write_buffer_bytes)) {}
 
 LsmDB::~LsmDB() {
   if (!closed_) (void)Close();
@@ -92,7 +94,10 @@ Status LsmDB::RunWriter(Writer* w) {
   if (w->done) return w->status;
 
   Writer* last = w;
-  Status s = MakeRoomForWrite(lock, w->force_switch);
+  // A bare Sync() adds nothing to the memtable, so it needs no room: it must
+  // not wait for a flush or rotate the log just to sync an empty new one.
+  const bool bare_sync = w->batch == nullptr && !w->force_switch;
+  Status s = bare_sync ? bg_error_ : MakeRoomForWrite(lock, w->force_switch);
   if (s.ok() && w->batch != nullptr) {
     s = WriteGroup(lock, &last);
   } else if (s.ok() && w->sync) {
@@ -101,17 +106,26 @@ Status LsmDB::RunWriter(Writer* w) {
     lock.lock();
     if (!s.ok() && bg_error_.ok()) bg_error_ = s;
   }
+  // Pop the group first and wake the next leader before the group's
+  // followers, so that the next group's log write starts as soon as possible.
+  Writer* group[kMaxGroupWriters];
+  size_t n = 0;
   while (true) {
     Writer* ready = writers_.front();
     writers_.pop_front();
     if (ready != w) {
       ready->status = s;
       ready->done = true;
-      ready->cv.notify_one();
+      if (n < kMaxGroupWriters) {
+        group[n++] = ready;
+      } else {
+        ready->cv.notify_one();
+      }
     }
     if (ready == last) break;
   }
   if (!writers_.empty()) writers_.front()->cv.notify_one();
+  for (size_t i = 0; i < n; i++) group[i]->cv.notify_one();
   if (writers_.empty()) writers_idle_cv_.notify_all();
   return s;
 }
@@ -224,7 +238,7 @@ Status LsmDB::SwitchMemTable(std::unique_lock<std::mutex>& lock) {
   log_ = std::make_unique<log::Writer>(log_file_.get(), options_.log_buffer_bytes);
   log_number_ = number;
   imm_ = std::move(mem_);
-  mem_ = std::make_shared<MemTable>();
+  mem_ = std::make_shared<MemTable>(options_.write_buffer_bytes);
   bg_cv_.notify_all();
   return Status::OK();
 }

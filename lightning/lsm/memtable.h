@@ -6,13 +6,19 @@
 // the last reference (the DB, a flush, an iterator) drops it:
 //   entry := internal_key_len:varint32 internal_key value_len:varint32 value
 // Entries are ordered by InternalKeyComparator: user key ascending, newest
-// version first.
+// version first. A small blocked Bloom filter over the user keys (one 64-byte
+// line per key, about 1% of the memtable's budget) lets a Get for a key the
+// memtable does not hold (most Gets, once data lives in tables) skip the
+// skiplist search and its cache misses. It never says "absent" for a key
+// that was added.
 //
 // Thread safety: one writer at a time (Add, Insert), concurrent with any
 // number of readers (Get, iterators, ApproximateMemoryUsage) without locks.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,7 +34,8 @@ namespace lightning {
 
 class MemTable : public std::enable_shared_from_this<MemTable> {
  public:
-  MemTable();
+  // `budget_bytes` (write_buffer_bytes) sizes the filter; any value works.
+  explicit MemTable(size_t budget_bytes = 4 << 20);
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 
@@ -60,8 +67,15 @@ class MemTable : public std::enable_shared_from_this<MemTable> {
   };
   using Table = SkipList<const char*, KeyComparator>;
 
+  size_t FilterLine(uint64_t hash) const;
+  bool MayContain(std::string_view user_key) const;
+
   Arena arena_;
   Table table_;
+  // The filter: lines of 8 words. Bits are set (relaxed) before the entry is
+  // linked into the skiplist, so a reader that can see the entry sees them.
+  const size_t filter_lines_;
+  const std::unique_ptr<std::atomic<uint64_t>[]> filter_;
 };
 
 }  // namespace lightning

@@ -50,6 +50,22 @@ TEST(MemTableTest, VersionsTombstonesAndSnapshots) {
   EXPECT_EQ(Lookup(*table, "zzz", kMaxSequenceNumber), "absent");
 }
 
+// The key filter may only say "maybe": every added key is found whatever the
+// filter's size (one line, saturated, or roomy), and absent keys are absent.
+TEST(MemTableTest, FilterNeverHidesAnAddedKey) {
+  for (size_t budget : {size_t{0}, size_t{64} << 10, size_t{8} << 20}) {
+    SCOPED_TRACE("budget " + std::to_string(budget));
+    auto table = std::make_shared<MemTable>(budget);
+    for (int i = 0; i < 20000; i += 2) {
+      table->Add(i + 1, kTypeValue, "key" + std::to_string(i), "v" + std::to_string(i));
+    }
+    for (int i = 0; i < 20000; i++) {
+      const std::string expected = i % 2 == 0 ? "found:v" + std::to_string(i) : "absent";
+      ASSERT_EQ(Lookup(*table, "key" + std::to_string(i), kMaxSequenceNumber), expected) << i;
+    }
+  }
+}
+
 TEST(MemTableTest, EmptyKeyAndBinaryBytes) {
   auto table = std::make_shared<MemTable>();
   std::string zero("\0", 1), ff("\xff", 1), zero_ff("\0\xff", 2), ff_zero("\xff\0", 2);

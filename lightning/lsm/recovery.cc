@@ -203,7 +203,7 @@ Status LsmDB::FlushRecoveredMemTable(VersionEdit* edit) {
   Status s = WriteTables(ctx, it.get(), &outputs, &stats);
   if (!s.ok()) return s;
   for (const auto& f : outputs) edit->AddFile(0, f);
-  mem_ = std::make_shared<MemTable>();
+  mem_ = std::make_shared<MemTable>(options_.write_buffer_bytes);
   return Status::OK();
 }
 

@@ -146,6 +146,10 @@ Status Table::Get(const ReadOptions& ro, std::string_view internal_key,
   Status s = DecodeHandle(index.value(), &handle);
   if (s.ok()) s = DataBlockInPlace(ro, handle, &in_place);
   if (!s.ok()) return s;
+  // A block used in place is usually not in the CPU cache yet: ask for all of
+  // its lines at once, so that the misses overlap instead of coming one by
+  // one as the search walks the block.
+  for (size_t off = 0; off < in_place.size(); off += 64) __builtin_prefetch(in_place.data() + off);
   Block local;
   std::shared_ptr<const Block> cached;
   s = in_place.empty() ? ReadDataBlock(ro, handle, &cached)

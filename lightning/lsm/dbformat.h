@@ -72,7 +72,7 @@ inline bool ParseInternalKey(std::string_view internal_key, ParsedInternalKey* r
 
 // Orders internal keys as described above: user key ascending, then tag
 // (sequence, type) descending. Inline, for the memtable's hot loop.
-inline int CompareInternalKeys(std::string_view a, std::string_view b) {
+[[gnu::always_inline]] inline int CompareInternalKeys(std::string_view a, std::string_view b) {
   int r = ExtractUserKey(a).compare(ExtractUserKey(b));
   if (r != 0) return r;
   uint64_t ta = ExtractTag(a), tb = ExtractTag(b);

@@ -27,10 +27,6 @@ std::string_view EntryValue(std::string_view internal_key) {
 
 }  // namespace
 
-int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
-  return CompareInternalKeys(LengthPrefixedAt(a), LengthPrefixedAt(b));
-}
-
 namespace {
 
 constexpr int kFilterProbes = 6;
@@ -78,8 +74,8 @@ bool MemTable::MayContain(std::string_view user_key) const {
   return true;
 }
 
-void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key,
-                   std::string_view value) {
+char* MemTable::Encode(SequenceNumber seq, ValueType type, std::string_view user_key,
+                       std::string_view value) {
   assert(seq <= kMaxSequenceNumber && value.size() <= UINT32_MAX);
   size_t key_bytes = user_key.size() + kTagBytes;
   size_t entry_bytes =
@@ -92,6 +88,7 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
   p = EncodeVarint32(p + kTagBytes, static_cast<uint32_t>(value.size()));
   std::memcpy(p, value.data(), value.size());
   assert(p + value.size() == entry + entry_bytes);
+  // The filter's bits before the entry is linked in (see memtable.h).
   const uint64_t h = FilterHash(user_key);
   std::atomic<uint64_t>* line = &filter_[FilterLine(h) * kFilterLineWords];
   for (int i = 0; i < kFilterProbes; i++) {
@@ -101,29 +98,63 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
     word.store(word.load(std::memory_order_relaxed) | (uint64_t{1} << (bit % 64)),
                std::memory_order_relaxed);
   }
-  table_.Insert(entry);
+  return entry;
 }
 
-namespace {
+void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key,
+                   std::string_view value) {
+  table_.Insert(Encode(seq, type, user_key, value));
+}
 
-class MemTableInserter : public WriteBatch::Handler {
+// Encodes every operation of a batch into `entries` (room for the batch's
+// count); Insert links them in only if the whole batch parsed.
+class MemTable::Inserter : public WriteBatch::Handler {
  public:
-  MemTableInserter(MemTable* table, SequenceNumber seq) : table_(table), seq_(seq) {}
+  Inserter(MemTable* table, SequenceNumber seq, const char** entries, size_t capacity)
+      : table_(table), seq_(seq), entries_(entries), capacity_(capacity) {}
   void Put(std::string_view key, std::string_view value) override {
-    table_->Add(seq_++, kTypeValue, key, value);
+    Keep(table_->Encode(seq_++, kTypeValue, key, value));
   }
-  void Delete(std::string_view key) override { table_->Add(seq_++, kTypeDeletion, key, ""); }
+  void Delete(std::string_view key) override {
+    Keep(table_->Encode(seq_++, kTypeDeletion, key, ""));
+  }
+  size_t size() const { return size_; }
 
  private:
-  MemTable* table_;
+  void Keep(const char* entry) {
+    if (size_ < capacity_) entries_[size_++] = entry;  // a well-formed batch always fits
+  }
+  MemTable* const table_;
   SequenceNumber seq_;
+  const char** const entries_;
+  const size_t capacity_;
+  size_t size_ = 0;
 };
 
-}  // namespace
-
 Status MemTable::Insert(const WriteBatch& batch) {
-  MemTableInserter inserter(this, WriteBatchInternal::Sequence(&batch));
-  return batch.Iterate(&inserter);
+  // Every record takes at least two bytes; a larger count is a malformed
+  // batch (Iterate rejects it) and must not drive an allocation.
+  const size_t count =
+      std::min<size_t>(WriteBatchInternal::Count(&batch), WriteBatchInternal::ByteSize(&batch) / 2);
+  const char* small[kSortedBatchEntries];
+  std::vector<const char*> large;
+  if (count > kSortedBatchEntries) large.resize(count);
+  const char** entries = count > kSortedBatchEntries ? large.data() : small;
+  Inserter inserter(this, WriteBatchInternal::Sequence(&batch), entries,
+                    std::max(count, kSortedBatchEntries));
+  Status s = batch.Iterate(&inserter);
+  if (!s.ok()) return s;
+  const size_t n = inserter.size();
+  if (n >= kSortedBatchEntries) {
+    // A big batch goes in sorted: each insert starts from the one before, a
+    // short walk through nodes still in the CPU cache.
+    std::sort(entries, entries + n,
+              [cmp = KeyComparator()](const char* a, const char* b) { return cmp(a, b) < 0; });
+    for (size_t i = 0; i < n; i++) table_.Insert(entries[i], Table::kMaxHeight);
+  } else {
+    for (size_t i = 0; i < n; i++) table_.Insert(entries[i]);
+  }
+  return s;
 }
 
 bool MemTable::Get(const LookupKey& lookup, std::string* value, Status* s) const {

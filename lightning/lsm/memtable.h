@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lightning/lsm/dbformat.h"
 #include "lightning/lsm/skiplist.h"
@@ -62,13 +63,28 @@ class MemTable : public std::enable_shared_from_this<MemTable> {
   class Iterator;
 
   // Orders arena entries (varint-prefixed internal keys) by internal key.
+  // Inline in every search and sort of the memtable: its hottest code.
   struct KeyComparator {
-    int operator()(const char* a, const char* b) const;
+    [[gnu::always_inline]] int operator()(const char* a, const char* b) const {
+      return CompareInternalKeys(Key(a), Key(b));
+    }
+    static std::string_view Key(const char* entry) {
+      uint32_t len = 0;
+      const char* p = DecodeVarint32(entry, entry + kMaxVarint32Bytes, &len);
+      return std::string_view(p, len);
+    }
   };
   using Table = SkipList<const char*, KeyComparator>;
 
   size_t FilterLine(uint64_t hash) const;
   bool MayContain(std::string_view user_key) const;
+  // Writes the entry into the arena and its key into the filter; Add and
+  // Insert then link it into the skiplist.
+  char* Encode(SequenceNumber seq, ValueType type, std::string_view user_key,
+               std::string_view value);
+  class Inserter;
+  // Batches with at least this many operations are inserted in key order.
+  static constexpr size_t kSortedBatchEntries = 256;
 
   Arena arena_;
   Table table_;

@@ -31,6 +31,19 @@ uint64_t TestSeed() {
   return seed;
 }
 
+// Every level is sound, and a forward scan yields exactly the model's keys.
+void ExpectSameKeys(const List& list, const std::set<Key>& model) {
+  EXPECT_TRUE(list.CheckLevels());
+  List::Iterator iter(&list);
+  iter.SeekToFirst();
+  for (Key k : model) {
+    ASSERT_TRUE(iter.Valid());
+    ASSERT_EQ(iter.key(), k);
+    iter.Next();
+  }
+  EXPECT_FALSE(iter.Valid());
+}
+
 TEST(SkipListTest, Empty) {
   Arena arena;
   List list(Compare(), &arena);
@@ -54,17 +67,9 @@ TEST(SkipListTest, MatchesStdSet) {
     if (model.insert(key).second) list.Insert(key);
   }
   for (Key k = 0; k < 20000; k++) ASSERT_EQ(list.Contains(k), model.count(k) == 1) << k;
-  EXPECT_TRUE(list.CheckLevels());
+  ExpectSameKeys(list, model);
 
   List::Iterator iter(&list);
-  iter.SeekToFirst();
-  for (Key k : model) {
-    ASSERT_TRUE(iter.Valid());
-    ASSERT_EQ(iter.key(), k);
-    iter.Next();
-  }
-  EXPECT_FALSE(iter.Valid());
-
   iter.SeekToLast();
   for (auto it = model.rbegin(); it != model.rend(); ++it) {
     ASSERT_TRUE(iter.Valid());
@@ -118,15 +123,8 @@ TEST(SkipListTest, InsertsFromTheLastInsertKeepTheListSorted) {
         break;
     }
   }
-  EXPECT_TRUE(list.CheckLevels());
+  ExpectSameKeys(list, model);
   List::Iterator iter(&list);
-  iter.SeekToFirst();
-  for (Key k : model) {
-    ASSERT_TRUE(iter.Valid());
-    ASSERT_EQ(iter.key(), k);
-    iter.Next();
-  }
-  EXPECT_FALSE(iter.Valid());
   for (int i = 0; i < 3000; i++) {
     const Key target = rnd.Uniform(1 << 24);
     ASSERT_EQ(list.Contains(target), model.count(target) == 1) << target;

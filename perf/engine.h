@@ -62,7 +62,7 @@ struct EngineInfo {
   std::function<std::unique_ptr<Store>()> make;
   // The workload ids this engine runs; empty: all of them. A buffered-log
   // row only runs the write workloads, where the log is what differs.
-  std::vector<std::string> only;
+  std::vector<std::string> only = {};
 };
 
 // The write workloads a buffered-log row runs beside the defaults.

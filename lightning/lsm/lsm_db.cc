@@ -1,5 +1,6 @@
 #include "lightning/lsm/lsm_db.h"
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <cinttypes>
@@ -35,8 +36,6 @@ class SnapshotImpl final : public Snapshot {
 // Groups are capped so one huge group does not delay small writers for long.
 constexpr size_t kMaxGroupBytes = 1 << 20;
 constexpr size_t kSmallBatchBytes = 128 << 10;
-// Followers a leader wakes after the next leader (any more are woken at once).
-constexpr size_t kMaxGroupWriters = 64;
 
 Status ClosedError() { return Status::InvalidArgument("the database is closed"); }
 
@@ -106,26 +105,21 @@ Status LsmDB::RunWriter(Writer* w) {
     lock.lock();
     if (!s.ok() && bg_error_.ok()) bg_error_ = s;
   }
-  // Pop the group first and wake the next leader before the group's
-  // followers, so that the next group's log write starts as soon as possible.
-  Writer* group[kMaxGroupWriters];
-  size_t n = 0;
+  // Wake the next group's leader before this group's followers, so that its
+  // log write starts as soon as possible. (Everyone wakes to the mutex, which
+  // is released only after the group is popped.)
+  auto next = std::find(writers_.begin(), writers_.end(), last) + 1;
+  if (next != writers_.end()) (*next)->cv.notify_one();
   while (true) {
     Writer* ready = writers_.front();
     writers_.pop_front();
     if (ready != w) {
       ready->status = s;
       ready->done = true;
-      if (n < kMaxGroupWriters) {
-        group[n++] = ready;
-      } else {
-        ready->cv.notify_one();
-      }
+      ready->cv.notify_one();
     }
     if (ready == last) break;
   }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
-  for (size_t i = 0; i < n; i++) group[i]->cv.notify_one();
   if (writers_.empty()) writers_idle_cv_.notify_all();
   return s;
 }

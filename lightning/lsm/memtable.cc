@@ -12,22 +12,10 @@
 namespace lightning {
 namespace {
 
-// Entries are built by Add, so they are trusted: the limit only bounds the scan.
-std::string_view LengthPrefixedAt(const char* p) {
-  uint32_t len = 0;
-  p = DecodeVarint32(p, p + kMaxVarint32Bytes, &len);
-  assert(p != nullptr);
-  return std::string_view(p, len);
-}
-
 // The value that follows an entry's internal key.
 std::string_view EntryValue(std::string_view internal_key) {
   return LengthPrefixedAt(internal_key.data() + internal_key.size());
 }
-
-}  // namespace
-
-namespace {
 
 constexpr int kFilterProbes = 6;
 constexpr size_t kFilterLineWords = 8;  // 512 bits, one cache line
@@ -51,6 +39,9 @@ uint64_t FilterHash(std::string_view user_key) {
   return h ^ (h >> 29);
 }
 
+// Probe i's bit (of 512) within the key's line: 9 bits of the hash each.
+uint32_t ProbeBit(uint64_t hash, int i) { return (hash >> (9 * i)) & 511; }
+
 }  // namespace
 
 MemTable::MemTable(size_t budget_bytes)
@@ -58,15 +49,17 @@ MemTable::MemTable(size_t budget_bytes)
       filter_lines_(std::max<size_t>(1, budget_bytes / 6400)),  // ~10 bits per 100-byte entry
       filter_(std::make_unique<std::atomic<uint64_t>[]>(filter_lines_ * kFilterLineWords)) {}
 
-size_t MemTable::FilterLine(uint64_t h) const {
-  return static_cast<size_t>((((h * 0x9e3779b97f4a7c15ull) >> 32) * filter_lines_) >> 32);
+std::atomic<uint64_t>* MemTable::FilterLine(uint64_t h) const {
+  const size_t line =
+      static_cast<size_t>((((h * 0x9e3779b97f4a7c15ull) >> 32) * filter_lines_) >> 32);
+  return &filter_[line * kFilterLineWords];
 }
 
 bool MemTable::MayContain(std::string_view user_key) const {
   const uint64_t h = FilterHash(user_key);
-  const std::atomic<uint64_t>* line = &filter_[FilterLine(h) * kFilterLineWords];
+  const std::atomic<uint64_t>* line = FilterLine(h);
   for (int i = 0; i < kFilterProbes; i++) {
-    const uint32_t bit = (h >> (9 * i)) & 511;
+    const uint32_t bit = ProbeBit(h, i);
     if ((line[bit / 64].load(std::memory_order_relaxed) & (uint64_t{1} << (bit % 64))) == 0) {
       return false;
     }
@@ -90,9 +83,9 @@ char* MemTable::Encode(SequenceNumber seq, ValueType type, std::string_view user
   assert(p + value.size() == entry + entry_bytes);
   // The filter's bits before the entry is linked in (see memtable.h).
   const uint64_t h = FilterHash(user_key);
-  std::atomic<uint64_t>* line = &filter_[FilterLine(h) * kFilterLineWords];
+  std::atomic<uint64_t>* line = FilterLine(h);
   for (int i = 0; i < kFilterProbes; i++) {
-    const uint32_t bit = (h >> (9 * i)) & 511;
+    const uint32_t bit = ProbeBit(h, i);
     // One writer at a time: a plain load and store, no locked instruction.
     std::atomic<uint64_t>& word = line[bit / 64];
     word.store(word.load(std::memory_order_relaxed) | (uint64_t{1} << (bit % 64)),

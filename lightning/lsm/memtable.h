@@ -33,6 +33,15 @@
 
 namespace lightning {
 
+// The varint32-length-prefixed bytes at p (an arena entry's internal key, or
+// the value after it). Entries are built by the memtable, so they are
+// trusted: the limit only bounds the varint.
+inline std::string_view LengthPrefixedAt(const char* p) {
+  uint32_t len = 0;
+  p = DecodeVarint32(p, p + kMaxVarint32Bytes, &len);
+  return std::string_view(p, len);
+}
+
 class MemTable : public std::enable_shared_from_this<MemTable> {
  public:
   // `budget_bytes` (write_buffer_bytes) sizes the filter; any value works.
@@ -66,17 +75,13 @@ class MemTable : public std::enable_shared_from_this<MemTable> {
   // Inline in every search and sort of the memtable: its hottest code.
   struct KeyComparator {
     [[gnu::always_inline]] int operator()(const char* a, const char* b) const {
-      return CompareInternalKeys(Key(a), Key(b));
-    }
-    static std::string_view Key(const char* entry) {
-      uint32_t len = 0;
-      const char* p = DecodeVarint32(entry, entry + kMaxVarint32Bytes, &len);
-      return std::string_view(p, len);
+      return CompareInternalKeys(LengthPrefixedAt(a), LengthPrefixedAt(b));
     }
   };
   using Table = SkipList<const char*, KeyComparator>;
 
-  size_t FilterLine(uint64_t hash) const;
+  // The filter line of a key's hash; probe i tests bit ProbeBit(hash, i) of it.
+  std::atomic<uint64_t>* FilterLine(uint64_t hash) const;
   bool MayContain(std::string_view user_key) const;
   // Writes the entry into the arena and its key into the filter; Add and
   // Insert then link it into the skiplist.

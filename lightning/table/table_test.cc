@@ -46,6 +46,10 @@ class MemRandomAccessFile : public RandomAccessFile {
   Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const override {
     if (offset > data_.size()) return Status::IOError("read past end");
     n = std::min<uint64_t>(n, data_.size() - offset);
+    if (mapped_) {  // a mapped file answers with a view and leaves scratch alone
+      *result = std::string_view(data_).substr(offset, n);
+      return Status::OK();
+    }
     std::copy_n(data_.data() + offset, n, scratch);
     *result = std::string_view(scratch, n);
     return Status::OK();

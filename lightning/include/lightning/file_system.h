@@ -46,8 +46,9 @@ class RandomAccessFile {
   // memory owned by the file. Short only at end of file.
   virtual Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const = 0;
   // The whole file, if it is memory-mapped: valid while this object lives,
-  // and the file is never written meanwhile (tables are immutable). Empty
-  // when the file is not mapped; readers then use Read.
+  // and the file is never written meanwhile (tables are immutable). Read of
+  // a mapped file returns views of these bytes and never writes scratch.
+  // Empty when the file is not mapped.
   virtual std::string_view Mapped() const { return {}; }
 };
 

@@ -1,7 +1,10 @@
 #include "lightning/lsm/lsm_db.h"
 
+#include <semaphore.h>
+
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -15,13 +18,31 @@
 namespace lightning {
 
 // A writer waiting in the queue. batch == nullptr: a Sync() or Flush() request.
+// A waiting writer sleeps on its own semaphore, posted once: when a leader has
+// done its write (done = true, status set), or when it becomes the leader. It
+// returns without taking mu_, so a group's writers do not queue for mu_ one
+// after another to leave. (glibc's sem_post does not touch the semaphore once
+// the waiter can see the post, so the waiter may destroy it as soon as
+// sem_wait returns.)
 struct LsmDB::Writer {
+  Writer() { sem_init(&wake, 0, 0); }
+  ~Writer() { sem_destroy(&wake); }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  void Wait() {
+    while (sem_wait(&wake) != 0 && errno == EINTR) {
+    }
+  }
+  void Wake() { sem_post(&wake); }
+
   WriteBatch* batch = nullptr;
   bool sync = false;
   bool force_switch = false;  // Flush(): freeze the memtable even if not full
-  bool done = false;
+  bool done = false;          // set under mu_ before the post
   Status status;
-  std::condition_variable cv;
+  Writer* wake_next[2] = {nullptr, nullptr};  // done: who this writer wakes in turn
+  sem_t wake;
+  std::thread::id thread = std::this_thread::get_id();
 };
 
 namespace {
@@ -71,10 +92,24 @@ Status LsmDB::Delete(const WriteOptions& o, std::string_view key) {
 Status LsmDB::Write(const WriteOptions& o, WriteBatch* batch) {
   Status s = WriteBatchInternal::CheckLimits(batch);
   if (!s.ok()) return s;
+  if (!o.sync) return WriteAlone(batch);
   Writer w;
   w.batch = batch;
-  w.sync = o.sync;
+  w.sync = true;
   return RunWriter(&w);
+}
+
+// A write without sync needs no group: it takes the write lock, appends its
+// own record (its own write(2), so a process crash keeps it from the moment it
+// is acknowledged) and inserts it. Skipping the queue spares each writer a
+// sleep and a wakeup; on a virtual machine those cost more than the write.
+Status LsmDB::WriteAlone(WriteBatch* batch) {
+  std::unique_lock<AdaptiveMutex> write_lock(write_mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) return ClosedError();
+  Status s = MakeRoomForWrite(lock, /*force=*/false);
+  if (!s.ok()) return s;
+  return LogAndInsert(write_lock, lock, batch, /*sync=*/false);
 }
 
 Status LsmDB::Sync() {
@@ -83,14 +118,30 @@ Status LsmDB::Sync() {
   return RunWriter(&w);
 }
 
-// Queues `w`; when it reaches the front it leads a group that may include the
-// writers behind it, and answers for all of them.
+// Queues `w`; when it reaches the front it takes the write lock and leads a
+// group that may include the writers behind it, and answers for all of them.
+// Sync writes, Sync() and Flush() come this way: one fsync serves the group.
 Status LsmDB::RunWriter(Writer* w) {
   std::unique_lock<std::mutex> lock(mu_);
   if (closed_) return ClosedError();
   writers_.push_back(w);
-  while (!w->done && w != writers_.front()) w->cv.wait(lock);
-  if (w->done) return w->status;
+  if (group_wanted_ != 0 && writers_.size() >= group_wanted_) queue_grew_cv_.notify_one();
+  if (w != writers_.front()) {
+    lock.unlock();
+    w->Wait();
+    if (w->done) {
+      for (Writer* next : w->wake_next) {
+        if (next != nullptr) next->Wake();
+      }
+      return w->status;
+    }
+    lock.lock();  // the leader now: the last leader popped its group before the post
+    assert(w == writers_.front());
+  }
+  if (w->batch != nullptr) WaitForGroup(lock);
+  lock.unlock();  // the lock order is write_mu_, then mu_
+  std::unique_lock<AdaptiveMutex> write_lock(write_mu_);
+  lock.lock();
 
   Writer* last = w;
   // A bare Sync() adds nothing to the memtable, so it needs no room: it must
@@ -98,29 +149,41 @@ Status LsmDB::RunWriter(Writer* w) {
   const bool bare_sync = w->batch == nullptr && !w->force_switch;
   Status s = bare_sync ? bg_error_ : MakeRoomForWrite(lock, w->force_switch);
   if (s.ok() && w->batch != nullptr) {
-    s = WriteGroup(lock, &last);
+    s = WriteGroup(write_lock, lock, &last);
   } else if (s.ok() && w->sync) {
     lock.unlock();
     s = log_->Sync();
     lock.lock();
     if (!s.ok() && bg_error_.ok()) bg_error_ = s;
   }
-  // Wake the next group's leader before this group's followers, so that its
-  // log write starts as soon as possible. (Everyone wakes to the mutex, which
-  // is released only after the group is popped.)
-  auto next = std::find(writers_.begin(), writers_.end(), last) + 1;
-  if (next != writers_.end()) (*next)->cv.notify_one();
-  while (true) {
-    Writer* ready = writers_.front();
-    writers_.pop_front();
-    if (ready != w) {
-      ready->status = s;
-      ready->done = true;
-      ready->cv.notify_one();
-    }
-    if (ready == last) break;
+  if (write_lock.owns_lock()) write_lock.unlock();
+  // The group is writers_[0..n); writers_[0] is w. Waking takes a system
+  // call per writer, so the leader wakes two and each woken writer wakes two
+  // more (writers_[j] wakes 2j+1 and 2j+2): a tree of wake-ups spread over the
+  // threads and cores instead of one thread making every call in turn.
+  const size_t n = std::find(writers_.begin(), writers_.end(), last) - writers_.begin() + 1;
+  for (size_t j = 1; j < n; j++) {
+    Writer* follower = writers_[j];
+    follower->status = s;
+    follower->done = true;
+    follower->wake_next[0] = 2 * j + 1 < n ? writers_[2 * j + 1] : nullptr;
+    follower->wake_next[1] = 2 * j + 2 < n ? writers_[2 * j + 2] : nullptr;
   }
-  if (writers_.empty()) writers_idle_cv_.notify_all();
+  Writer* wake_first[2] = {n > 1 ? writers_[1] : nullptr, n > 2 ? writers_[2] : nullptr};
+  writers_.erase(writers_.begin(), writers_.begin() + static_cast<std::ptrdiff_t>(n));
+  // Each woken writer may return (and be gone) at once; the ones it wakes in
+  // turn wait for their post, so they are still there.
+  for (Writer* follower : wake_first) {
+    if (follower != nullptr) follower->Wake();
+  }
+  if (writers_.empty()) {
+    writers_idle_cv_.notify_all();
+    return s;
+  }
+  // The next leader waits for its post, so it is still there after unlock.
+  Writer* next = writers_.front();
+  lock.unlock();
+  next->Wake();
   return s;
 }
 
@@ -146,37 +209,95 @@ WriteBatch* LsmDB::BuildBatchGroup(Writer** last) {
   return result;
 }
 
+// Group commit takes the writers queued when the leader starts. With many
+// threads writing with sync that alone splits them into two cohorts that take
+// turns, each queueing while the other's fsync runs, so each fsync serves half
+// of them. So a leader first waits, briefly, for the writers of the previous
+// group that are not queued yet: they were just woken and are likely to write
+// again. A thread writing alone finds itself the whole previous group and
+// never waits; a writer that does not come back costs at most half an fsync
+// once, and is then no longer expected (the next group does not include it).
+void LsmDB::WaitForGroup(std::unique_lock<std::mutex>& lock) {
+  size_t expected = writers_.size();
+  for (std::thread::id id : last_group_) {
+    auto queued = std::find_if(writers_.begin(), writers_.end(),
+                               [id](const Writer* w) { return w->thread == id; });
+    if (queued == writers_.end()) expected++;
+  }
+  if (expected <= writers_.size()) return;
+  auto wait = std::min(std::chrono::nanoseconds(last_sync_nanos_.load() / 2),
+                       std::chrono::nanoseconds(std::chrono::milliseconds(1)));
+  group_wanted_ = expected;  // the writer that completes the group wakes the leader
+  queue_grew_cv_.wait_for(lock, wait, [&] { return writers_.size() >= expected || closed_; });
+  group_wanted_ = 0;
+}
+
 // The leader's work: one log record for the group, then the memtable.
-Status LsmDB::WriteGroup(std::unique_lock<std::mutex>& lock, Writer** last) {
+Status LsmDB::WriteGroup(std::unique_lock<AdaptiveMutex>& write_lock,
+                         std::unique_lock<std::mutex>& lock, Writer** last) {
   bool sync = writers_.front()->sync;
   WriteBatch* group = BuildBatchGroup(last);
-  SequenceNumber first_seq = versions_.last_sequence() + 1;
-  WriteBatchInternal::SetSequence(group, first_seq);
-  uint32_t count = WriteBatchInternal::Count(group);
-  std::string_view record = WriteBatchInternal::Contents(group);
-  log::Writer* log = log_.get();
-  std::shared_ptr<MemTable> mem = mem_;
-
-  lock.unlock();  // only the leader touches the log and inserts into mem_
-  Status s = log->AddRecord(record);
-  if (s.ok() && sync) s = log->Sync();
-  bool log_failed = !s.ok();
-  if (s.ok()) s = mem->Insert(*group);
-  lock.lock();
-
-  // After a failed log write or fsync the log's tail is unknown: refuse all
-  // later writes rather than acknowledge them on top of a hole.
-  if (log_failed && bg_error_.ok()) bg_error_ = s;
-  if (s.ok()) {
-    versions_.SetLastSequence(first_seq + count - 1);
-    stats_.log_bytes += record.size();
-    stats_.user_bytes += record.size() - WriteBatchInternal::kHeaderBytes;
+  last_group_.clear();
+  for (const Writer* w : writers_) {
+    last_group_.push_back(w->thread);
+    if (w == *last) break;
   }
-  if (group == &group_batch_) group_batch_.Clear();
+  Status s = LogAndInsert(write_lock, lock, group, sync);
+  if (group == &group_batch_) group_batch_.Clear();  // only a leader touches it
+  lock.lock();
   return s;
 }
 
-// REQUIRES: the caller is the leader. Waits (never fails) while level 0 is too
+// Appends `batch` to the log, inserts it into mem_ and publishes it.
+// REQUIRES: `write_lock` (write_mu_) and `lock` (mu_) held. Returns with mu_
+// released, and with write_mu_ released too if the log write succeeded.
+//
+// A two-stage pipeline: only the holder of write_mu_ numbers a write and
+// appends it to the log, only the holder of mem_mu_ inserts into mem_ and
+// publishes. A writer takes mem_mu_ before it lets go of write_mu_, so the
+// next writer's log write overlaps this one's insert while inserts, and so
+// publication, stay in log (= sequence) order.
+Status LsmDB::LogAndInsert(std::unique_lock<AdaptiveMutex>& write_lock,
+                           std::unique_lock<std::mutex>& lock, WriteBatch* batch, bool sync) {
+  SequenceNumber first_seq = last_allocated_ + 1;
+  WriteBatchInternal::SetSequence(batch, first_seq);
+  uint32_t count = WriteBatchInternal::Count(batch);
+  std::string_view record = WriteBatchInternal::Contents(batch);
+  log::Writer* log = log_.get();
+  std::shared_ptr<MemTable> mem = mem_;
+
+  lock.unlock();
+  Status s = log->AddRecord(record);
+  if (s.ok() && sync) {
+    auto start = std::chrono::steady_clock::now();
+    s = log->Sync();
+    last_sync_nanos_.store(
+        std::chrono::nanoseconds(std::chrono::steady_clock::now() - start).count(),
+        std::memory_order_relaxed);
+  }
+  if (!s.ok()) {
+    // After a failed log write or fsync the log's tail is unknown: refuse all
+    // later writes (before any can append) rather than acknowledge them on
+    // top of a hole.
+    lock.lock();
+    if (bg_error_.ok()) bg_error_ = s;
+    lock.unlock();
+    return s;
+  }
+  last_allocated_ = first_seq + count - 1;
+  std::lock_guard<std::mutex> insert_lock(mem_mu_);
+  write_lock.unlock();
+  s = mem->Insert(*batch);
+  if (s.ok()) {
+    versions_.SetLastSequence(first_seq + count - 1);
+    log_bytes_.fetch_add(record.size(), std::memory_order_relaxed);
+    user_bytes_.fetch_add(record.size() - WriteBatchInternal::kHeaderBytes,
+                          std::memory_order_relaxed);
+  }
+  return s;
+}
+
+// REQUIRES: write_mu_ held. Waits (never fails) while level 0 is too
 // deep or the previous memtable is still being flushed.
 Status LsmDB::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) {
   bool allow_delay = !force;
@@ -209,6 +330,9 @@ Status LsmDB::SwitchMemTable(std::unique_lock<std::mutex>& lock) {
   uint64_t number = versions_.NewFileNumber();
   log::Writer* old_log = log_.get();
   lock.unlock();
+  // Wait for the last writer's insert into mem_; no other can start, since
+  // starting one needs write_mu_, which the caller holds.
+  { std::lock_guard<std::mutex> no_insert(mem_mu_); }
   Status s = old_log->Sync();
   if (!s.ok()) {
     lock.lock();
@@ -462,8 +586,13 @@ void LsmDB::RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) {
 Status LsmDB::Close() {
   std::unique_lock<std::mutex> lock(mu_);
   if (closed_) return Status::OK();
-  closed_ = true;  // new writers are refused; queued ones finish
+  closed_ = true;               // new writers are refused; queued ones finish
+  queue_grew_cv_.notify_all();  // a leader waiting for its group goes on now
   writers_idle_cv_.wait(lock, [&] { return writers_.empty(); });
+  lock.unlock();  // wait for a write in flight outside the queue, and its insert
+  std::unique_lock<AdaptiveMutex> write_lock(write_mu_);
+  { std::lock_guard<std::mutex> no_insert(mem_mu_); }
+  lock.lock();
   // Move the memtable into a checksummed table so that the log is no longer
   // needed and damage to any byte is detected on the next open.
   Status s = bg_error_;
@@ -510,10 +639,10 @@ bool LsmDB::GetProperty(std::string_view name, std::string* value) {
 }
 
 double LsmDB::WriteAmplification() const {
-  uint64_t disk = stats_.log_bytes + stats_.flush_bytes + stats_.compaction.bytes_written;
-  return stats_.user_bytes == 0
-             ? 0.0
-             : static_cast<double>(disk) / static_cast<double>(stats_.user_bytes);
+  uint64_t user = user_bytes_.load(std::memory_order_relaxed);
+  uint64_t disk = log_bytes_.load(std::memory_order_relaxed) + stats_.flush_bytes +
+                  stats_.compaction.bytes_written;
+  return user == 0 ? 0.0 : static_cast<double>(disk) / static_cast<double>(user);
 }
 
 std::string LsmDB::StatsString() const {
@@ -535,7 +664,8 @@ std::string LsmDB::StatsString() const {
   std::snprintf(line, sizeof(line),
                 "writes since open: %" PRIu64 " user bytes, %" PRIu64 " log bytes, %" PRIu64
                 " flushed bytes, %" PRIu64 " compacted bytes; write amplification %.2f\n",
-                stats_.user_bytes, stats_.log_bytes, stats_.flush_bytes,
+                user_bytes_.load(std::memory_order_relaxed),
+                log_bytes_.load(std::memory_order_relaxed), stats_.flush_bytes,
                 stats_.compaction.bytes_written, WriteAmplification());
   out += line;
   std::snprintf(line, sizeof(line),

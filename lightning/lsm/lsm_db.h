@@ -1,9 +1,13 @@
 // LsmDB: the log-structured merge-tree engine behind lightning::DB.
 //
-// Write path: a write joins a queue; the writer at the front (the leader)
-// merges the queued batches into one group, appends it to the write-ahead log
-// as one record (handed to the OS; fsync'd if any writer asked for sync),
-// inserts it into the memtable, and wakes the others (group commit).
+// Write path: one writer at a time holds the write lock (write_mu_) and
+// appends to the write-ahead log; it then inserts into the memtable while the
+// next writer appends (inserts stay in log order). A write
+// without sync takes that lock itself and appends its own record (handed to
+// the OS before it is acknowledged). Sync writes, Sync() and Flush() join a
+// queue instead: the writer at the front (the leader) takes the write lock,
+// merges the queued batches into one record, appends and fsyncs it once,
+// inserts it, and wakes the others (group commit).
 // When the memtable is full it becomes immutable, a new log starts (the old
 // one is fsync'd first, so a crash can never keep a later log's records and
 // lose an earlier one's), and the background thread flushes it to a level-0
@@ -36,6 +40,7 @@
 #include "lightning/lsm/memtable.h"
 #include "lightning/lsm/table_cache.h"
 #include "lightning/lsm/version_set.h"
+#include "lightning/util/adaptive_mutex.h"
 #include "lightning/util/block_cache.h"
 #include "lightning/wal/log_writer.h"
 
@@ -63,8 +68,6 @@ class LsmDB final : public DB {
  private:
   struct Writer;
   struct Stats {
-    uint64_t user_bytes = 0;   // keys and values written by users
-    uint64_t log_bytes = 0;    // bytes appended to write-ahead logs
     uint64_t flush_bytes = 0;  // table bytes written by flushes
     CompactionStats compaction;
     uint64_t flushes = 0;
@@ -84,11 +87,16 @@ class LsmDB final : public DB {
   Status ScanDirectory(std::vector<uint64_t>* logs);
 
   // Write path.
+  Status WriteAlone(WriteBatch* batch);
   Status RunWriter(Writer* w);
   Status MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force);
   Status SwitchMemTable(std::unique_lock<std::mutex>& lock);
+  void WaitForGroup(std::unique_lock<std::mutex>& lock);
   WriteBatch* BuildBatchGroup(Writer** last);
-  Status WriteGroup(std::unique_lock<std::mutex>& lock, Writer** last);
+  Status WriteGroup(std::unique_lock<AdaptiveMutex>& write_lock, std::unique_lock<std::mutex>& lock,
+                    Writer** last);
+  Status LogAndInsert(std::unique_lock<AdaptiveMutex>& write_lock,
+                      std::unique_lock<std::mutex>& lock, WriteBatch* batch, bool sync);
 
   // Background work.
   void BackgroundLoop();
@@ -116,7 +124,13 @@ class LsmDB final : public DB {
   BlockCache block_cache_;
   TableCache table_cache_;
 
-  std::mutex manual_mu_;                     // one CompactAll at a time
+  std::mutex manual_mu_;  // one CompactAll at a time
+  // Lock order: write_mu_, mem_mu_, mu_.
+  AdaptiveMutex write_mu_;                   // held to append to the log (see LogAndInsert)
+  std::mutex mem_mu_;                        // held to insert into mem_ and publish
+  SequenceNumber last_allocated_ = 0;        // the last sequence given to a write; write_mu_
+  std::atomic<uint64_t> user_bytes_{0};      // keys and values written by users
+  std::atomic<uint64_t> log_bytes_{0};       // bytes appended to write-ahead logs
   mutable std::mutex mu_;                    // guards everything below
   std::condition_variable bg_cv_;            // background work to do, or done
   std::condition_variable writers_idle_cv_;  // the writer queue became empty
@@ -126,8 +140,12 @@ class LsmDB final : public DB {
   std::unique_ptr<WritableFile> log_file_;
   std::unique_ptr<log::Writer> log_;
   uint64_t log_number_ = 0;
-  std::deque<Writer*> writers_;  // the front one is the leader
-  WriteBatch group_batch_;       // reused by leaders to merge a group
+  std::deque<Writer*> writers_;              // the front one is the leader
+  WriteBatch group_batch_;                   // reused by leaders to merge a group
+  std::vector<std::thread::id> last_group_;  // the threads of the last sync group
+  std::condition_variable queue_grew_cv_;    // a leader waits here in WaitForGroup
+  size_t group_wanted_ = 0;  // the queue length a waiting leader waits for; 0: none waits
+  std::atomic<int64_t> last_sync_nanos_{0};  // how long the last group's fsync took
   std::multiset<SequenceNumber> snapshots_;
   Status bg_error_;  // sticky; see the header comment
   bool closed_ = false;

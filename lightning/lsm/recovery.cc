@@ -56,6 +56,7 @@ Status LsmDB::Open(const Options& options, const std::string& path, std::unique_
     impl->closed_ = true;  // nothing to flush: the destructor just releases
     return s;
   }
+  impl->last_allocated_ = impl->versions_.last_sequence();
   impl->bg_thread_ = std::thread([raw = impl.get()] { raw->BackgroundLoop(); });
   *db = std::move(impl);
   return Status::OK();

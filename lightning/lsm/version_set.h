@@ -20,6 +20,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -106,8 +107,12 @@ class VersionSet {
   void MarkFileNumberUsed(uint64_t n) { next_file_number_ = std::max(next_file_number_, n + 1); }
   uint64_t log_number() const { return log_number_; }
   uint64_t manifest_number() const { return manifest_number_; }
-  SequenceNumber last_sequence() const { return last_sequence_; }
-  void SetLastSequence(SequenceNumber s) { last_sequence_ = s; }
+  // The last published sequence: every write up to it is in a memtable or a
+  // table. Written by the writer that publishes (without mu_), read anywhere;
+  // the release/acquire pair makes a reader that sees a sequence see the
+  // memtable insert before it.
+  SequenceNumber last_sequence() const { return last_sequence_.load(std::memory_order_acquire); }
+  void SetLastSequence(SequenceNumber s) { last_sequence_.store(s, std::memory_order_release); }
 
   // Numbers of every table file some live version still references.
   void AddLiveFiles(std::set<uint64_t>* live);
@@ -137,7 +142,7 @@ class VersionSet {
   uint64_t next_file_number_ = 2;
   uint64_t log_number_ = 0;
   uint64_t manifest_number_ = 0;
-  SequenceNumber last_sequence_ = 0;
+  std::atomic<SequenceNumber> last_sequence_{0};
   std::array<std::string, kNumLevels> compact_pointer_;  // round-robin per level
 
   std::unique_ptr<WritableFile> manifest_file_;

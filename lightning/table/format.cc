@@ -26,17 +26,22 @@ uint32_t BlockChecksum(std::string_view contents, char type) {
   return crc32c::Mask(crc32c::Extend(crc, &type, 1));
 }
 
-// Stores the lz4 form of raw in *out; false if it does not save at least 1/8.
-bool CompressLz4(std::string_view raw, std::string* out) {
-  PutVarint32(out, static_cast<uint32_t>(raw.size()));
-  const size_t header = out->size();
+// Appends the lz4 form of raw (its size, then the compressed bytes) to *dst;
+// false, with *dst as it was, if that does not save at least 1/8.
+bool AppendLz4(std::string_view raw, std::string* dst) {
+  const size_t start = dst->size();
+  PutVarint32(dst, static_cast<uint32_t>(raw.size()));
+  const size_t header = dst->size();
   const int bound = LZ4_compressBound(static_cast<int>(raw.size()));
-  out->resize(header + bound);
+  dst->resize(header + bound);
   const int n =
-      LZ4_compress_default(raw.data(), out->data() + header, static_cast<int>(raw.size()), bound);
-  if (n <= 0) return false;
-  out->resize(header + n);
-  return out->size() <= raw.size() - raw.size() / 8;
+      LZ4_compress_default(raw.data(), dst->data() + header, static_cast<int>(raw.size()), bound);
+  if (n > 0 && header - start + n <= raw.size() - raw.size() / 8) {
+    dst->resize(header + n);
+    return true;
+  }
+  dst->resize(start);
+  return false;
 }
 
 Status DecompressLz4(std::string_view stored, std::string_view file_name, uint64_t offset,
@@ -103,14 +108,11 @@ uint64_t AppendBlock(std::string_view raw, Compression compression, std::string*
   assert(raw.size() <= kMaxBlockBytes);
   const size_t start = dst->size();
   char type = kBlockTypeNone;
-  if (compression == Compression::kLz4) {
-    std::string compressed;
-    if (CompressLz4(raw, &compressed)) {
-      dst->append(compressed);
-      type = kBlockTypeLz4;
-    }
+  if (compression == Compression::kLz4 && AppendLz4(raw, dst)) {
+    type = kBlockTypeLz4;
+  } else {
+    dst->append(raw);
   }
-  if (type == kBlockTypeNone) dst->append(raw);
   const uint64_t stored_bytes = dst->size() - start;
   const uint32_t crc = BlockChecksum(std::string_view(*dst).substr(start), type);
   dst->push_back(type);

@@ -42,7 +42,24 @@ void TableBuilder::Add(std::string_view internal_key, std::string_view value) {
 
 void TableBuilder::FlushDataBlock() {
   if (data_block_.empty()) return;
-  BlockHandle handle = WriteBlock(data_block_.Finish(), options_.compression);
+  // Compression that does not pay is skipped for a while: after a block that
+  // lz4 could not shrink by 1/8, the next blocks are stored as they are, one
+  // more after each further failure, up to kMaxCompressionSkip, until a block
+  // compresses again. Incompressible values then cost one lz4 attempt per
+  // kMaxCompressionSkip + 1 blocks, and compressible data loses at most a few
+  // blocks' savings when it follows incompressible data.
+  std::string_view raw = data_block_.Finish();
+  Compression compression = options_.compression;
+  if (compression != Compression::kNone && compression_skip_left_ > 0) {
+    compression_skip_left_--;
+    compression = Compression::kNone;
+  }
+  BlockHandle handle = WriteBlock(raw, compression);
+  if (compression != Compression::kNone) {
+    const bool compressed = handle.size != raw.size();
+    compression_skip_ = compressed ? 0 : std::min(compression_skip_ + 1, kMaxCompressionSkip);
+    compression_skip_left_ = compression_skip_;
+  }
   std::string encoded;
   handle.EncodeTo(&encoded);
   index_block_.Add(data_block_.last_key(), encoded);

@@ -58,6 +58,10 @@ class TableBuilder {
   BlockBuilder data_block_;
   BlockBuilder index_block_;
   std::string last_key_;
+  // Data blocks stored without trying lz4 after incompressible ones; see FlushDataBlock.
+  static constexpr int kMaxCompressionSkip = 16;
+  int compression_skip_ = 0;       // blocks to skip after the next failure, less one
+  int compression_skip_left_ = 0;  // blocks still to store without trying
   uint64_t num_entries_ = 0;
   std::vector<uint32_t> user_key_hashes_;  // one BloomHash per distinct user key
   bool closed_ = false;

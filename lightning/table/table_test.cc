@@ -331,5 +331,49 @@ TEST(TableEmptyTest, EmptyTableOpensAndIsEmpty) {
   EXPECT_TRUE(table->VerifyChecksums().ok());
 }
 
+// After a stretch of incompressible blocks the builder stops trying lz4 for a while; data that
+// compresses again must still be compressed (within a few blocks), and every entry must read back.
+TEST(TableCompressionTest, CompressibleDataAfterIncompressibleStillCompresses) {
+  Random rnd(Seed());
+  Entries entries;
+  for (int i = 0; i < 4000; i++) {
+    char user_key[32];
+    std::snprintf(user_key, sizeof(user_key), "key%07d", i);
+    std::string value(200, 'a' + i % 26);  // compressible
+    if (i < 1000 || (i >= 2000 && i < 2500)) {
+      for (char& c : value) c = static_cast<char>(rnd.Next64());  // incompressible
+    }
+    entries.emplace_back(IKey(user_key, 1), value);
+  }
+  uint64_t sizes[2];
+  for (Compression compression : {Compression::kNone, Compression::kLz4}) {
+    Options options;
+    options.compression = compression;
+    options.block_bytes = 1024;
+    std::string data;
+    MemWritableFile file(&data);
+    TableBuilder builder(options, &file);
+    for (const auto& [k, v] : entries) builder.Add(k, v);
+    ASSERT_TRUE(builder.Finish().ok());
+    sizes[compression == Compression::kLz4] = data.size();
+    std::unique_ptr<Table> table;
+    ASSERT_TRUE(Table::Open(options, "c.lt", std::make_unique<MemRandomAccessFile>(data),
+                            data.size(), nullptr, &table)
+                    .ok());
+    std::unique_ptr<InternalIterator> it(table->NewIterator(ReadOptions()));
+    size_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), n++) {
+      ASSERT_LT(n, entries.size());
+      ASSERT_EQ(entries[n].first, it->key());
+      ASSERT_EQ(entries[n].second, it->value());
+    }
+    EXPECT_TRUE(it->status().ok());
+    EXPECT_EQ(entries.size(), n);
+  }
+  // 2,500 compressible values of 200 bytes (500 KB) shrink to almost nothing; allow a few blocks'
+  // worth of them to go uncompressed after each incompressible stretch.
+  EXPECT_LT(sizes[1] + 400 * 1000, sizes[0]) << "lz4 " << sizes[1] << " vs none " << sizes[0];
+}
+
 }  // namespace
 }  // namespace lightning

@@ -57,6 +57,8 @@ class SnapshotImpl final : public Snapshot {
 // Groups are capped so one huge group does not delay small writers for long.
 constexpr size_t kMaxGroupBytes = 1 << 20;
 constexpr size_t kSmallBatchBytes = 128 << 10;
+// The longest a sync group's leader waits for the previous group's writers.
+constexpr std::chrono::nanoseconds kMaxGroupWait = std::chrono::milliseconds(1);
 
 Status ClosedError() { return Status::InvalidArgument("the database is closed"); }
 
@@ -150,6 +152,7 @@ Status LsmDB::RunWriter(Writer* w) {
   Status s = bare_sync ? bg_error_ : MakeRoomForWrite(lock, w->force_switch);
   if (s.ok() && w->batch != nullptr) {
     s = WriteGroup(write_lock, lock, &last);
+    last_group_end_ = std::chrono::steady_clock::now();
   } else if (s.ok() && w->sync) {
     lock.unlock();
     s = log_->Sync();
@@ -212,12 +215,16 @@ WriteBatch* LsmDB::BuildBatchGroup(Writer** last) {
 // Group commit takes the writers queued when the leader starts. With many
 // threads writing with sync that alone splits them into two cohorts that take
 // turns, each queueing while the other's fsync runs, so each fsync serves half
-// of them. So a leader first waits, briefly, for the writers of the previous
-// group that are not queued yet: they were just woken and are likely to write
-// again. A thread writing alone finds itself the whole previous group and
-// never waits; a writer that does not come back costs at most half an fsync
-// once, and is then no longer expected (the next group does not include it).
+// of them. So a leader that starts right after a group (within one fsync's
+// time of it) first waits, briefly, for that group's writers that are not
+// queued yet: they were just woken and are likely to write again. A thread
+// writing alone finds itself the whole previous group, and writers that sync
+// now and then find the last group long gone: neither waits. A writer that
+// does not come back costs at most half an fsync, once: the next group does
+// not include it.
 void LsmDB::WaitForGroup(std::unique_lock<std::mutex>& lock) {
+  const std::chrono::nanoseconds sync_time(last_sync_nanos_.load(std::memory_order_relaxed));
+  if (std::chrono::steady_clock::now() - last_group_end_ > sync_time) return;
   size_t expected = writers_.size();
   for (std::thread::id id : last_group_) {
     auto queued = std::find_if(writers_.begin(), writers_.end(),
@@ -225,10 +232,9 @@ void LsmDB::WaitForGroup(std::unique_lock<std::mutex>& lock) {
     if (queued == writers_.end()) expected++;
   }
   if (expected <= writers_.size()) return;
-  auto wait = std::min(std::chrono::nanoseconds(last_sync_nanos_.load() / 2),
-                       std::chrono::nanoseconds(std::chrono::milliseconds(1)));
   group_wanted_ = expected;  // the writer that completes the group wakes the leader
-  queue_grew_cv_.wait_for(lock, wait, [&] { return writers_.size() >= expected || closed_; });
+  queue_grew_cv_.wait_for(lock, std::min<std::chrono::nanoseconds>(sync_time / 2, kMaxGroupWait),
+                          [&] { return writers_.size() >= expected || closed_; });
   group_wanted_ = 0;
 }
 

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -140,10 +141,11 @@ class LsmDB final : public DB {
   std::unique_ptr<WritableFile> log_file_;
   std::unique_ptr<log::Writer> log_;
   uint64_t log_number_ = 0;
-  std::deque<Writer*> writers_;              // the front one is the leader
-  WriteBatch group_batch_;                   // reused by leaders to merge a group
-  std::vector<std::thread::id> last_group_;  // the threads of the last sync group
-  std::condition_variable queue_grew_cv_;    // a leader waits here in WaitForGroup
+  std::deque<Writer*> writers_;                           // the front one is the leader
+  WriteBatch group_batch_;                                // reused by leaders to merge a group
+  std::vector<std::thread::id> last_group_;               // the threads of the last sync group
+  std::chrono::steady_clock::time_point last_group_end_;  // when it was done
+  std::condition_variable queue_grew_cv_;                 // a leader waits here in WaitForGroup
   size_t group_wanted_ = 0;  // the queue length a waiting leader waits for; 0: none waits
   std::atomic<int64_t> last_sync_nanos_{0};  // how long the last group's fsync took
   std::multiset<SequenceNumber> snapshots_;

@@ -331,6 +331,74 @@ TEST(TableEmptyTest, EmptyTableOpensAndIsEmpty) {
   EXPECT_TRUE(table->VerifyChecksums().ok());
 }
 
+// Get must land on the first entry at or after every target, present or not, between versions,
+// before and after the table, exactly as a search of the sorted entries does. No filter, so every
+// Get reaches the block search; small blocks, several versions of some keys split across blocks;
+// mapped and not mapped.
+TEST(TableGetTest, GetFindsTheFirstEntryAtOrAfterEveryTarget) {
+  auto user_key = [](int n) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%016d", n);
+    return std::string(buf);
+  };
+  Entries entries;
+  for (int n = 1000000; n <= 1006000; n += 2) {
+    // Every 50th key has three versions, some of them split across blocks (equal windows).
+    for (SequenceNumber seq :
+         n % 100 == 0 ? std::vector<SequenceNumber>{9, 7, 5} : std::vector<SequenceNumber>{5}) {
+      entries.emplace_back(IKey(user_key(n), seq),
+                           "v" + std::to_string(n) + "/" + std::to_string(seq));
+    }
+  }
+  std::vector<std::string> targets;
+  for (int n = 999990; n <= 1006010; n++) {
+    for (SequenceNumber seq :
+         {kMaxSequenceNumber, SequenceNumber{8}, SequenceNumber{6}, SequenceNumber{4}}) {
+      targets.push_back(IKey(user_key(n), seq));
+    }
+  }
+  for (const char* foreign : {"", "0", "00000000010", "1", "\xff"}) {
+    targets.push_back(IKey(foreign, kMaxSequenceNumber));
+  }
+  const Comparator* cmp = GetInternalKeyComparator();
+  for (bool mapped : {false, true}) {
+    SCOPED_TRACE(mapped ? "mapped" : "not mapped");
+    Options options;
+    options.block_bytes = 128;
+    options.bloom_bits_per_key = 0;
+    std::string data;
+    MemWritableFile file(&data);
+    TableBuilder builder(options, &file);
+    for (const auto& [k, v] : entries) builder.Add(k, v);
+    ASSERT_TRUE(builder.Finish().ok());
+    std::unique_ptr<Table> table;
+    ASSERT_TRUE(Table::Open(options, "f.lt", std::make_unique<MemRandomAccessFile>(data, mapped),
+                            data.size(), nullptr, &table)
+                    .ok());
+    for (const std::string& target : targets) {
+      auto expected = std::lower_bound(entries.begin(), entries.end(), target,
+                                       [cmp](const auto& entry, const std::string& t) {
+                                         return cmp->Compare(entry.first, t) < 0;
+                                       });
+      bool found = false;
+      std::string key, value;
+      ASSERT_TRUE(table
+                      ->Get(ReadOptions(), target,
+                            [&](std::string_view k, std::string_view v) {
+                              found = true;
+                              key.assign(k);
+                              value.assign(v);
+                            })
+                      .ok());
+      ASSERT_EQ(expected != entries.end(), found) << ExtractUserKey(target);
+      if (found) {
+        ASSERT_EQ(expected->first, key) << ExtractUserKey(target);
+        ASSERT_EQ(expected->second, value);
+      }
+    }
+  }
+}
+
 // After a stretch of incompressible blocks the builder stops trying lz4 for a while; data that
 // compresses again must still be compressed (within a few blocks), and every entry must read back.
 TEST(TableCompressionTest, CompressibleDataAfterIncompressibleStillCompresses) {

@@ -40,7 +40,7 @@ char* Arena::AllocateFallback(size_t bytes) {
 }
 
 char* Arena::NewBlock(size_t bytes) {
-  blocks_.push_back(std::make_unique<char[]>(bytes));
+  blocks_.push_back(std::make_unique_for_overwrite<char[]>(bytes));  // not zeroed
   memory_usage_.fetch_add(bytes + sizeof(char*), std::memory_order_relaxed);
   return blocks_.back().get();
 }

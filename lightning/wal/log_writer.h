@@ -29,7 +29,9 @@ class Writer {
  public:
   // REQUIRES: dest is a new, empty file, and outlives the writer.
   explicit Writer(WritableFile* dest, size_t buffer_bytes = 0)
-      : dest_(dest), buffer_bytes_(buffer_bytes) {}
+      : dest_(dest), buffer_bytes_(buffer_bytes) {
+    buffer_.reserve(buffer_bytes);  // filled to about this, then handed over
+  }
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 

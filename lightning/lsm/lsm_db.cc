@@ -291,7 +291,7 @@ Status LsmDB::LogAndInsert(std::unique_lock<AdaptiveMutex>& write_lock,
     return s;
   }
   last_allocated_ = first_seq + count - 1;
-  std::lock_guard<std::mutex> insert_lock(mem_mu_);
+  std::lock_guard<AdaptiveMutex> insert_lock(mem_mu_);
   write_lock.unlock();
   s = mem->Insert(*batch);
   if (s.ok()) {
@@ -338,7 +338,7 @@ Status LsmDB::SwitchMemTable(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   // Wait for the last writer's insert into mem_; no other can start, since
   // starting one needs write_mu_, which the caller holds.
-  { std::lock_guard<std::mutex> no_insert(mem_mu_); }
+  { std::lock_guard<AdaptiveMutex> no_insert(mem_mu_); }
   Status s = old_log->Sync();
   if (!s.ok()) {
     lock.lock();
@@ -597,7 +597,7 @@ Status LsmDB::Close() {
   writers_idle_cv_.wait(lock, [&] { return writers_.empty(); });
   lock.unlock();  // wait for a write in flight outside the queue, and its insert
   std::unique_lock<AdaptiveMutex> write_lock(write_mu_);
-  { std::lock_guard<std::mutex> no_insert(mem_mu_); }
+  { std::lock_guard<AdaptiveMutex> no_insert(mem_mu_); }
   lock.lock();
   // Move the memtable into a checksummed table so that the log is no longer
   // needed and damage to any byte is detected on the next open.

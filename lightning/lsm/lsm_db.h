@@ -128,7 +128,7 @@ class LsmDB final : public DB {
   std::mutex manual_mu_;  // one CompactAll at a time
   // Lock order: write_mu_, mem_mu_, mu_.
   AdaptiveMutex write_mu_;                   // held to append to the log (see LogAndInsert)
-  std::mutex mem_mu_;                        // held to insert into mem_ and publish
+  AdaptiveMutex mem_mu_;                     // held to insert into mem_ and publish
   SequenceNumber last_allocated_ = 0;        // the last sequence given to a write; write_mu_
   std::atomic<uint64_t> user_bytes_{0};      // keys and values written by users
   std::atomic<uint64_t> log_bytes_{0};       // bytes appended to write-ahead logs

@@ -196,9 +196,10 @@ WriteBatch* LsmDB::BuildBatchGroup(Writer** last) {
   size_t bytes = WriteBatchInternal::ByteSize(first->batch);
   size_t max_bytes = bytes <= kSmallBatchBytes ? bytes + kSmallBatchBytes : kMaxGroupBytes;
   *last = first;
+  last_group_.assign(1, first->thread);
   for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
     Writer* w = *it;
-    if (w->batch == nullptr || (w->sync && !first->sync)) break;
+    if (w->batch == nullptr) break;  // a Sync() or Flush() leads its own group
     bytes += WriteBatchInternal::ByteSize(w->batch);
     if (bytes > max_bytes) break;
     if (result == first->batch) {
@@ -208,6 +209,7 @@ WriteBatch* LsmDB::BuildBatchGroup(Writer** last) {
     }
     WriteBatchInternal::Append(result, w->batch);
     *last = w;
+    last_group_.push_back(w->thread);
   }
   return result;
 }
@@ -238,17 +240,12 @@ void LsmDB::WaitForGroup(std::unique_lock<std::mutex>& lock) {
   group_wanted_ = 0;
 }
 
-// The leader's work: one log record for the group, then the memtable.
+// The leader's work: one log record for the group, then the memtable. Only
+// sync writes queue (see Write), so the group is always synced.
 Status LsmDB::WriteGroup(std::unique_lock<AdaptiveMutex>& write_lock,
                          std::unique_lock<std::mutex>& lock, Writer** last) {
-  bool sync = writers_.front()->sync;
   WriteBatch* group = BuildBatchGroup(last);
-  last_group_.clear();
-  for (const Writer* w : writers_) {
-    last_group_.push_back(w->thread);
-    if (w == *last) break;
-  }
-  Status s = LogAndInsert(write_lock, lock, group, sync);
+  Status s = LogAndInsert(write_lock, lock, group, /*sync=*/true);
   if (group == &group_batch_) group_batch_.Clear();  // only a leader touches it
   lock.lock();
   return s;

@@ -141,9 +141,9 @@ class LsmDB final : public DB {
   std::unique_ptr<WritableFile> log_file_;
   std::unique_ptr<log::Writer> log_;
   uint64_t log_number_ = 0;
-  std::deque<Writer*> writers_;                           // the front one is the leader
-  WriteBatch group_batch_;                                // reused by leaders to merge a group
-  std::vector<std::thread::id> last_group_;               // the threads of the last sync group
+  std::deque<Writer*> writers_;              // the front one is the leader
+  WriteBatch group_batch_;                   // reused by leaders to merge a group
+  std::vector<std::thread::id> last_group_;  // the last group's threads (BuildBatchGroup)
   std::chrono::steady_clock::time_point last_group_end_;  // when it was done
   std::condition_variable queue_grew_cv_;                 // a leader waits here in WaitForGroup
   size_t group_wanted_ = 0;  // the queue length a waiting leader waits for; 0: none waits

@@ -99,6 +99,18 @@ Entries MakeEntries(uint64_t seed) {
   return entries;
 }
 
+// Builds a table of `entries` into *data and opens it (mapped or not), without a block cache.
+void BuildAndOpen(const Options& options, const Entries& entries, bool mapped, std::string* data,
+                  std::unique_ptr<Table>* table) {
+  MemWritableFile file(data);
+  TableBuilder builder(options, &file);
+  for (const auto& [k, v] : entries) builder.Add(k, v);
+  ASSERT_TRUE(builder.Finish().ok());
+  ASSERT_TRUE(Table::Open(options, "t.lt", std::make_unique<MemRandomAccessFile>(*data, mapped),
+                          data->size(), nullptr, table)
+                  .ok());
+}
+
 // Parameters: the compression, and whether the file is memory-mapped.
 class TableTest : public ::testing::TestWithParam<std::tuple<Compression, bool>> {
  protected:
@@ -367,14 +379,8 @@ TEST(TableGetTest, GetFindsTheFirstEntryAtOrAfterEveryTarget) {
     options.block_bytes = 128;
     options.bloom_bits_per_key = 0;
     std::string data;
-    MemWritableFile file(&data);
-    TableBuilder builder(options, &file);
-    for (const auto& [k, v] : entries) builder.Add(k, v);
-    ASSERT_TRUE(builder.Finish().ok());
     std::unique_ptr<Table> table;
-    ASSERT_TRUE(Table::Open(options, "f.lt", std::make_unique<MemRandomAccessFile>(data, mapped),
-                            data.size(), nullptr, &table)
-                    .ok());
+    ASSERT_NO_FATAL_FAILURE(BuildAndOpen(options, entries, mapped, &data, &table));
     for (const std::string& target : targets) {
       auto expected = std::lower_bound(entries.begin(), entries.end(), target,
                                        [cmp](const auto& entry, const std::string& t) {
@@ -419,15 +425,9 @@ TEST(TableCompressionTest, CompressibleDataAfterIncompressibleStillCompresses) {
     options.compression = compression;
     options.block_bytes = 1024;
     std::string data;
-    MemWritableFile file(&data);
-    TableBuilder builder(options, &file);
-    for (const auto& [k, v] : entries) builder.Add(k, v);
-    ASSERT_TRUE(builder.Finish().ok());
-    sizes[compression == Compression::kLz4] = data.size();
     std::unique_ptr<Table> table;
-    ASSERT_TRUE(Table::Open(options, "c.lt", std::make_unique<MemRandomAccessFile>(data),
-                            data.size(), nullptr, &table)
-                    .ok());
+    ASSERT_NO_FATAL_FAILURE(BuildAndOpen(options, entries, /*mapped=*/false, &data, &table));
+    sizes[compression == Compression::kLz4] = data.size();
     std::unique_ptr<InternalIterator> it(table->NewIterator(ReadOptions()));
     size_t n = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next(), n++) {

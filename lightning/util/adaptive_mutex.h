@@ -2,8 +2,8 @@
 // sleeps.
 //
 // Use it where the holder keeps the lock for a few microseconds and runs on
-// another core meanwhile: the LSM's write path holds it across one log write
-// and one memtable insert. There, putting a waiter to sleep and waking it
+// another core meanwhile: the LSM's write path holds one across a log append
+// and the next across a memtable insert. There, putting a waiter to sleep and waking it
 // again costs more than the wait itself (a futex wake and a context switch,
 // several microseconds on a virtual machine), so spinning first keeps threads
 // running. It never spins on a single core, where the holder cannot make

@@ -81,7 +81,8 @@ EngineInfo LightningBufferedEngine();
 // (the NotSupported status text). Other errors are left to the benchmarks.
 std::string LightningBTreeUnsupported(const std::string& scratch_dir);
 // write()+fdatasync() of each record appended to one file, with an in-memory
-// index for reading back: the floor under any durable Put (W7.raw).
+// index for reading back: the floor under any Put that survives kill -9 (W1.raw)
+// or a power loss (W7.raw), and under writing the bytes once (W4.raw).
 EngineInfo PosixLogEngine();
 
 // Each peer's adapter file is compiled only when CMake found the peer

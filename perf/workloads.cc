@@ -630,7 +630,13 @@ std::vector<std::string> RegisterWorkloads(const SuiteConfig& config) {
         Register(workload, engine, &names);
       }
     }
-    if (workload.id == "W7.t1" && config.posix) {
+    // The raw floors beside the workloads they bound: a write() per Put for
+    // W1 (what the kill -9 promise costs), the values written once and one
+    // fdatasync for W4, a write()+fdatasync() per Put for W7.t1.
+    if (!config.posix) continue;
+    if (workload.id == "W1") Register({"W1.raw", W1, Note::kNone}, posix, &names);
+    if (workload.id == "W4") Register({"W4.raw", W4, Note::kSync}, posix, &names);
+    if (workload.id == "W7.t1") {
       Register({"W7.raw", [](Run& r) { return W7(r, 1); }, Note::kSync}, posix, &names);
     }
   }

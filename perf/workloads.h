@@ -22,8 +22,8 @@ namespace lightning::perf {
 struct SuiteConfig {
   uint64_t divisor = 1;             // every count is divided by this (smoke: 100)
   std::string base_dir;             // each benchmark runs in a fresh subdirectory of it
-  std::vector<EngineInfo> engines;  // the engines to run, besides "posix" (W7.raw)
-  bool posix = true;                // register W7.raw/posix
+  std::vector<EngineInfo> engines;  // the engines to run, besides "posix" (the raw rows)
+  bool posix = true;                // register W1.raw, W4.raw and W7.raw (engine posix)
 };
 
 // Registers every benchmark; returns their names in run order. `config` must

@@ -62,6 +62,12 @@ constexpr std::chrono::nanoseconds kMaxGroupWait = std::chrono::milliseconds(1);
 
 Status ClosedError() { return Status::InvalidArgument("the database is closed"); }
 
+uint64_t MicrosSince(std::chrono::steady_clock::time_point start) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+}
+
 }  // namespace
 
 LsmDB::LsmDB(const Options& options, std::string path)
@@ -309,18 +315,22 @@ Status LsmDB::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) {
     int level0_files = versions_.current()->NumFiles(0);
     if (allow_delay && level0_files >= options_.level0_slowdown_trigger) {
       // Give compaction a millisecond per write, once, rather than stop later.
+      const auto start = std::chrono::steady_clock::now();
       lock.unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       lock.lock();
       allow_delay = false;
       stats_.write_stalls++;
+      stats_.write_stall_micros += MicrosSince(start);
     } else if (!force && mem_->ApproximateMemoryUsage() <= options_.write_buffer_bytes) {
       return Status::OK();
     } else if (force && mem_->Empty()) {
       return Status::OK();
     } else if (imm_ != nullptr || level0_files >= options_.level0_stop_trigger) {
+      const auto start = std::chrono::steady_clock::now();
       stats_.write_stalls++;
       bg_cv_.wait(lock);
+      stats_.write_stall_micros += MicrosSince(start);
     } else {
       return SwitchMemTable(lock);
     }
@@ -445,7 +455,7 @@ Status LsmDB::CompactAll() {
   for (int level = 1; level < kNumLevels; level++) {
     if (versions_.current()->NumFiles(level) > 0) target = level;
   }
-  // The background thread clears manual_level_ once that level's compaction
+  // The compaction thread clears manual_level_ once that level's compaction
   // is installed (or has failed).
   for (int level = 0; level < target && s.ok(); level++) {
     manual_level_ = level;
@@ -457,31 +467,43 @@ Status LsmDB::CompactAll() {
   return s;
 }
 
-void LsmDB::BackgroundLoop() {
+void LsmDB::StartBackgroundThreads() {
+  flush_thread_ = std::thread([this] { FlushLoop(); });
+  compaction_thread_ = std::thread([this] { CompactionLoop(); });
+}
+
+// Flushes get a thread of their own, so that a full memtable never waits
+// behind a long compaction (writers would stall meanwhile).
+void LsmDB::FlushLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    bg_cv_.wait(lock, [&] { return shutting_down_ || HasBackgroundWork(); });
+    bg_cv_.wait(lock, [&] { return shutting_down_ || (bg_error_.ok() && imm_ != nullptr); });
     if (shutting_down_) break;
-    DoBackgroundWork(lock);
-    bg_cv_.notify_all();
+    FinishBackgroundWork(lock, FlushImmutable(lock));
   }
 }
 
-bool LsmDB::HasBackgroundWork() const {
-  return bg_error_.ok() && (imm_ != nullptr || manual_level_ >= 0 || versions_.NeedsCompaction());
+void LsmDB::CompactionLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    bg_cv_.wait(lock, [&] {
+      return shutting_down_ ||
+             (bg_error_.ok() && (manual_level_ >= 0 || versions_.NeedsCompaction()));
+    });
+    if (shutting_down_) break;
+    Status s;
+    if (manual_level_ >= 0) {
+      std::unique_ptr<Compaction> c = versions_.CompactLevel(manual_level_);
+      if (c != nullptr) s = DoCompaction(lock, *c);
+      manual_level_ = -1;
+    } else if (std::unique_ptr<Compaction> c = versions_.PickCompaction()) {
+      s = DoCompaction(lock, *c);
+    }
+    FinishBackgroundWork(lock, s);
+  }
 }
 
-void LsmDB::DoBackgroundWork(std::unique_lock<std::mutex>& lock) {
-  Status s;
-  if (imm_ != nullptr) {
-    s = FlushImmutable(lock);
-  } else if (manual_level_ >= 0) {
-    std::unique_ptr<Compaction> c = versions_.CompactLevel(manual_level_);
-    if (c != nullptr) s = DoCompaction(lock, *c);
-    manual_level_ = -1;
-  } else if (std::unique_ptr<Compaction> c = versions_.PickCompaction()) {
-    s = DoCompaction(lock, *c);
-  }
+void LsmDB::FinishBackgroundWork(std::unique_lock<std::mutex>& lock, const Status& s) {
   // Any failure is sticky, also during shutdown: a failed manifest write may
   // have lost bytes, so Close must not then record a clean close.
   if (s.ok()) {
@@ -489,7 +511,27 @@ void LsmDB::DoBackgroundWork(std::unique_lock<std::mutex>& lock) {
   } else if (bg_error_.ok()) {
     bg_error_ = s;
   }
+  bg_cv_.notify_all();
 }
+
+namespace {
+
+// Holds a flush's or compaction's output files in pending_outputs_ (where
+// OutputContext put them) until the edit naming them is installed or failed.
+class PendingOutputs {
+ public:
+  PendingOutputs(std::set<uint64_t>* pending, const std::vector<FileMetaData>* outputs)
+      : pending_(pending), outputs_(outputs) {}
+  ~PendingOutputs() {  // REQUIRES: the DB mutex held
+    for (const FileMetaData& f : *outputs_) pending_->erase(f.number);
+  }
+
+ private:
+  std::set<uint64_t>* const pending_;
+  const std::vector<FileMetaData>* const outputs_;
+};
+
+}  // namespace
 
 TableOutputContext LsmDB::OutputContext() {
   TableOutputContext ctx;
@@ -497,7 +539,9 @@ TableOutputContext LsmDB::OutputContext() {
   ctx.options = &options_;
   ctx.new_file_number = [this] {
     std::lock_guard<std::mutex> lock(mu_);
-    return versions_.NewFileNumber();
+    const uint64_t number = versions_.NewFileNumber();
+    pending_outputs_.insert(number);
+    return number;
   };
   ctx.max_file_bytes = options_.target_file_bytes;
   return ctx;
@@ -508,6 +552,7 @@ Status LsmDB::FlushImmutable(std::unique_lock<std::mutex>& lock) {
   TableOutputContext ctx = OutputContext();
   ctx.max_file_bytes = UINT64_MAX;  // one memtable, one level-0 file
   std::vector<FileMetaData> outputs;
+  PendingOutputs pending(&pending_outputs_, &outputs);
   CompactionStats stats;
   lock.unlock();
   std::unique_ptr<InternalIterator> it(imm->NewIterator());
@@ -520,7 +565,7 @@ Status LsmDB::FlushImmutable(std::unique_lock<std::mutex>& lock) {
   edit.SetLogNumber(log_number_);  // older logs hold only what is now in tables
   s = versions_.LogAndApply(&edit, &lock);
   if (!s.ok()) return s;
-  assert(imm_ == imm);  // only the background thread clears imm_, and only it
+  assert(imm_ == imm);  // only the flush thread clears imm_
   imm_ = nullptr;
   stats_.flushes++;
   stats_.flush_bytes += stats.bytes_written;
@@ -538,6 +583,7 @@ Status LsmDB::DoCompaction(std::unique_lock<std::mutex>& lock, const Compaction&
   TableOutputContext ctx = OutputContext();
   SequenceNumber smallest_snapshot = SmallestSnapshot();
   std::vector<FileMetaData> outputs;
+  PendingOutputs pending(&pending_outputs_, &outputs);
   CompactionStats stats;
   lock.unlock();
   bool abandoned = false;
@@ -561,10 +607,16 @@ Status LsmDB::DoCompaction(std::unique_lock<std::mutex>& lock, const Compaction&
 
 // Deletes files no durable state needs: tables no live version references,
 // logs older than the manifest's log number, manifests before the current.
-// Runs only after the edit that dropped them is durable.
-void LsmDB::RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) {
-  std::set<uint64_t> live;
+// Runs only after the edit that dropped them is durable. The other
+// background thread may create tables meanwhile: those being written are in
+// pending_outputs_, and those numbered after this snapshot are spared.
+void LsmDB::RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock, bool at_open) {
+  // After a failure an edit may be durable that no version shows (a failed
+  // manifest write): its files must stay.
+  if (!bg_error_.ok()) return;
+  std::set<uint64_t> live = pending_outputs_;
   versions_.AddLiveFiles(&live);
+  const uint64_t numbered_before = versions_.next_file_number();
   uint64_t log_keep = versions_.log_number();
   uint64_t manifest_keep = versions_.manifest_number();
   lock.unlock();
@@ -574,10 +626,11 @@ void LsmDB::RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock) {
       uint64_t number = 0;
       FileType type;
       if (!ParseFileName(name, &number, &type)) continue;
-      bool obsolete = (type == FileType::kLog && number < log_keep) ||
-                      (type == FileType::kTable && !live.contains(number)) ||
-                      (type == FileType::kManifest && number < manifest_keep) ||
-                      type == FileType::kTemp;
+      bool obsolete =
+          (type == FileType::kLog && number < log_keep) ||
+          (type == FileType::kTable && number < numbered_before && !live.contains(number)) ||
+          (type == FileType::kManifest && number < manifest_keep) ||
+          (type == FileType::kTemp && at_open);  // else maybe a CURRENT in the making
       if (!obsolete) continue;
       if (type == FileType::kTable) table_cache_.Evict(number);
       (void)options_.fs->RemoveFile(dir_ + "/" + name);  // a leftover is removed next time
@@ -606,9 +659,10 @@ Status LsmDB::Close() {
   shutting_down_ = true;
   bg_cv_.notify_all();
   lock.unlock();
-  if (bg_thread_.joinable()) bg_thread_.join();
+  if (flush_thread_.joinable()) flush_thread_.join();
+  if (compaction_thread_.joinable()) compaction_thread_.join();
   lock.lock();
-  if (s.ok()) s = bg_error_;  // the background thread's last unit may have failed
+  if (s.ok()) s = bg_error_;  // a background thread's last unit may have failed
   if (s.ok()) s = versions_.MarkCleanClose();
   if (log_file_ != nullptr) (void)log_file_->Close();
   log_.reset();
@@ -673,8 +727,9 @@ std::string LsmDB::StatsString() const {
   out += line;
   std::snprintf(line, sizeof(line),
                 "background since open: %" PRIu64 " flushes, %" PRIu64 " compactions, %" PRIu64
-                " trivial moves, %" PRIu64 " write stalls\n",
-                stats_.flushes, stats_.compactions, stats_.trivial_moves, stats_.write_stalls);
+                " trivial moves, %" PRIu64 " write stalls (%" PRIu64 " us)\n",
+                stats_.flushes, stats_.compactions, stats_.trivial_moves, stats_.write_stalls,
+                stats_.write_stall_micros);
   out += line;
   out += "last sequence: " + std::to_string(versions_.last_sequence()) + "\n";
   return out;

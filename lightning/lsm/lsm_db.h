@@ -10,8 +10,10 @@
 // inserts it, and wakes the others (group commit).
 // When the memtable is full it becomes immutable, a new log starts (the old
 // one is fsync'd first, so a crash can never keep a later log's records and
-// lose an earlier one's), and the background thread flushes it to a level-0
-// table, then compacts levels as they fill.
+// lose an earlier one's), and the flush thread writes it to a level-0 table.
+// A compaction thread merges levels as they fill; flushes have a thread of
+// their own so that a full memtable never waits behind a long compaction.
+// Both apply their version edits one at a time (VersionSet::LogAndApply).
 //
 // Read path: a read takes references to the memtable, the immutable memtable
 // and the current Version under the mutex, then reads without it: readers
@@ -75,6 +77,7 @@ class LsmDB final : public DB {
     uint64_t compactions = 0;
     uint64_t trivial_moves = 0;
     uint64_t write_stalls = 0;
+    uint64_t write_stall_micros = 0;  // time writers spent in those stalls
   };
 
   LsmDB(const Options& options, std::string path);
@@ -99,13 +102,15 @@ class LsmDB final : public DB {
   Status LogAndInsert(std::unique_lock<AdaptiveMutex>& write_lock,
                       std::unique_lock<std::mutex>& lock, WriteBatch* batch, bool sync);
 
-  // Background work.
-  void BackgroundLoop();
-  bool HasBackgroundWork() const;
-  void DoBackgroundWork(std::unique_lock<std::mutex>& lock);
+  // Background work: one thread flushes, another compacts.
+  void StartBackgroundThreads();
+  void FlushLoop();
+  void CompactionLoop();
+  void FinishBackgroundWork(std::unique_lock<std::mutex>& lock, const Status& s);
   Status FlushImmutable(std::unique_lock<std::mutex>& lock);
   Status DoCompaction(std::unique_lock<std::mutex>& lock, const Compaction& c);
-  void RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock);
+  // at_open: no background thread runs yet, so leftover temp files can go too.
+  void RemoveObsoleteFiles(std::unique_lock<std::mutex>& lock, bool at_open = false);
   TableOutputContext OutputContext();
   SequenceNumber SmallestSnapshot() const;
   std::string StatsString() const;
@@ -151,10 +156,14 @@ class LsmDB final : public DB {
   std::multiset<SequenceNumber> snapshots_;
   Status bg_error_;  // sticky; see the header comment
   bool closed_ = false;
-  int manual_level_ = -1;  // a CompactAll step for the background thread
+  int manual_level_ = -1;  // a CompactAll step for the compaction thread
+  // Table files a flush or compaction is writing, not yet in a version:
+  // RemoveObsoleteFiles must leave them alone.
+  std::set<uint64_t> pending_outputs_;
   Stats stats_;
   std::atomic<bool> shutting_down_{false};
-  std::thread bg_thread_;
+  std::thread flush_thread_;
+  std::thread compaction_thread_;
 };
 
 }  // namespace lightning

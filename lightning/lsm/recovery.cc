@@ -57,7 +57,7 @@ Status LsmDB::Open(const Options& options, const std::string& path, std::unique_
     return s;
   }
   impl->last_allocated_ = impl->versions_.last_sequence();
-  impl->bg_thread_ = std::thread([raw = impl.get()] { raw->BackgroundLoop(); });
+  impl->StartBackgroundThreads();
   *db = std::move(impl);
   return Status::OK();
 }
@@ -98,7 +98,7 @@ Status LsmDB::Recover() {
   s = versions_.WriteNewManifest(&edit, nullptr);
   if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
-  RemoveObsoleteFiles(lock);
+  RemoveObsoleteFiles(lock, /*at_open=*/true);
   return Status::OK();
 }
 

@@ -287,6 +287,17 @@ Status VersionSet::WriteManifestFile(const VersionEdit& snapshot, uint64_t numbe
 }
 
 Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock) {
+  applied_cv_.wait(*lock, [&] { return !applying_; });
+  if (!apply_error_.ok()) return apply_error_;
+  applying_ = true;
+  Status s = LogAndApplyAlone(edit, lock);
+  if (!s.ok()) apply_error_ = s;
+  applying_ = false;
+  applied_cv_.notify_all();
+  return s;
+}
+
+Status VersionSet::LogAndApplyAlone(VersionEdit* edit, std::unique_lock<std::mutex>* lock) {
   if (!edit->log_number_) edit->SetLogNumber(log_number_);
   edit->SetLastSequence(last_sequence_);
   if (manifest_log_ == nullptr || manifest_log_->size() >= kMaxManifestBytes) {

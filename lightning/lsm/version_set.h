@@ -15,12 +15,13 @@
 // to it durably (filename.h).
 //
 // Thread safety: the VersionSet is guarded by the DB mutex; LogAndApply
-// releases it while writing the manifest, and only one thread (the
-// background thread, or recovery before it starts) calls LogAndApply.
+// releases it while writing the manifest, and lets one caller at a time in
+// (the flush and compaction threads, or recovery before they start).
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -96,7 +97,11 @@ class VersionSet {
   // released during the I/O.
   Status WriteNewManifest(VersionEdit* edit, std::unique_lock<std::mutex>* lock);
   // Appends `edit` to the manifest, syncs it, then installs the new version.
-  // REQUIRES: *lock holds the DB mutex; it is released during the I/O.
+  // REQUIRES: *lock holds the DB mutex; it is released during the I/O. Edits
+  // from several threads (the flush and the compaction thread) apply one at a
+  // time, each on the version the one before installed. After a failure the
+  // manifest's tail is unknown (the edit may be durable or not): every later
+  // call returns that error.
   Status LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock);
   // After a clean close: records the manifest's length in CURRENT so that the
   // next open detects damage to its tail.
@@ -104,6 +109,7 @@ class VersionSet {
 
   std::shared_ptr<const Version> current() const { return current_; }
   uint64_t NewFileNumber() { return next_file_number_++; }
+  uint64_t next_file_number() const { return next_file_number_; }
   void MarkFileNumberUsed(uint64_t n) { next_file_number_ = std::max(next_file_number_, n + 1); }
   uint64_t log_number() const { return log_number_; }
   uint64_t manifest_number() const { return manifest_number_; }
@@ -127,6 +133,7 @@ class VersionSet {
   void Finalize(Version* v) const;
   void Install(std::shared_ptr<Version> v);
   Status AppendEdit(const VersionEdit& edit);
+  Status LogAndApplyAlone(VersionEdit* edit, std::unique_lock<std::mutex>* lock);
   Status WriteManifestFile(const VersionEdit& snapshot, uint64_t number, uint64_t temp_number,
                            std::unique_ptr<WritableFile>* file,
                            std::unique_ptr<log::Writer>* writer);
@@ -147,6 +154,9 @@ class VersionSet {
 
   std::unique_ptr<WritableFile> manifest_file_;
   std::unique_ptr<log::Writer> manifest_log_;
+  bool applying_ = false;  // a LogAndApply is writing; guarded by the DB mutex
+  std::condition_variable applied_cv_;
+  Status apply_error_;  // sticky: the first failed LogAndApply
 };
 
 }  // namespace lightning

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "lightning/db.h"
+#include "lightning/file_system.h"
 
 #define LIGHTNING_ASSERT_OK(expr)                           \
   do {                                                      \
@@ -65,6 +66,37 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// A FileSystem that passes every call to FileSystem::Default(): tests override what they fault.
+class ForwardingFileSystem : public FileSystem {
+ public:
+  Status NewSequentialFile(const std::string& p, std::unique_ptr<SequentialFile>* f) override {
+    return FileSystem::Default()->NewSequentialFile(p, f);
+  }
+  Status NewRandomAccessFile(const std::string& p, std::unique_ptr<RandomAccessFile>* f) override {
+    return FileSystem::Default()->NewRandomAccessFile(p, f);
+  }
+  Status NewWritableFile(const std::string& p, std::unique_ptr<WritableFile>* f) override {
+    return FileSystem::Default()->NewWritableFile(p, f);
+  }
+  bool FileExists(const std::string& p) override { return FileSystem::Default()->FileExists(p); }
+  Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
+    return FileSystem::Default()->GetChildren(d, n);
+  }
+  Status GetFileSize(const std::string& p, uint64_t* s) override {
+    return FileSystem::Default()->GetFileSize(p, s);
+  }
+  Status RemoveFile(const std::string& p) override { return FileSystem::Default()->RemoveFile(p); }
+  Status RenameFile(const std::string& a, const std::string& b) override {
+    return FileSystem::Default()->RenameFile(a, b);
+  }
+  Status CreateDir(const std::string& d) override { return FileSystem::Default()->CreateDir(d); }
+  Status RemoveDir(const std::string& d) override { return FileSystem::Default()->RemoveDir(d); }
+  Status SyncDir(const std::string& d) override { return FileSystem::Default()->SyncDir(d); }
+  Status LockFile(const std::string& p, std::unique_ptr<FileLock>* l) override {
+    return FileSystem::Default()->LockFile(p, l);
+  }
 };
 
 // Sizes small enough that a few hundred KiB of writes flush, fill level 0 and compact deeper.

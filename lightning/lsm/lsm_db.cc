@@ -163,7 +163,7 @@ Status LsmDB::RunWriter(Writer* w) {
     lock.unlock();
     s = log_->Sync();
     lock.lock();
-    if (!s.ok() && bg_error_.ok()) bg_error_ = s;
+    if (!s.ok()) SetBackgroundError(s);
   }
   if (write_lock.owns_lock()) write_lock.unlock();
   // The group is writers_[0..n); writers_[0] is w. Waking takes a system
@@ -289,7 +289,7 @@ Status LsmDB::LogAndInsert(std::unique_lock<AdaptiveMutex>& write_lock,
     // later writes (before any can append) rather than acknowledge them on
     // top of a hole.
     lock.lock();
-    if (bg_error_.ok()) bg_error_ = s;
+    SetBackgroundError(s);
     lock.unlock();
     return s;
   }
@@ -349,7 +349,7 @@ Status LsmDB::SwitchMemTable(std::unique_lock<std::mutex>& lock) {
   Status s = old_log->Sync();
   if (!s.ok()) {
     lock.lock();
-    if (bg_error_.ok()) bg_error_ = s;
+    SetBackgroundError(s);
     return s;
   }
   std::unique_ptr<WritableFile> file;
@@ -361,7 +361,7 @@ Status LsmDB::SwitchMemTable(std::unique_lock<std::mutex>& lock) {
   if (!s.ok()) {
     // The new log's entry may not be durable: no later write may be
     // acknowledged as durable in it, so the error is sticky like any other.
-    if (bg_error_.ok()) bg_error_ = s;
+    SetBackgroundError(s);
     return s;
   }
   (void)log_file_->Close();
@@ -506,12 +506,15 @@ void LsmDB::CompactionLoop() {
 void LsmDB::FinishBackgroundWork(std::unique_lock<std::mutex>& lock, const Status& s) {
   // Any failure is sticky, also during shutdown: a failed manifest write may
   // have lost bytes, so Close must not then record a clean close.
-  if (s.ok()) {
-    RemoveObsoleteFiles(lock);
-  } else if (bg_error_.ok()) {
-    bg_error_ = s;
-  }
+  if (!s.ok()) return SetBackgroundError(s);
+  // Removal first: Flush() and CompactAll() return with the space reclaimed.
+  RemoveObsoleteFiles(lock);
   bg_cv_.notify_all();
+}
+
+void LsmDB::SetBackgroundError(const Status& s) {
+  if (bg_error_.ok()) bg_error_ = s;
+  bg_cv_.notify_all();  // Flush() and CompactAll() wait for work or an error
 }
 
 namespace {
@@ -591,9 +594,10 @@ Status LsmDB::DoCompaction(std::unique_lock<std::mutex>& lock, const Compaction&
                            &stats, &abandoned);
   lock.lock();
   // Abandoned at shutdown: nothing was installed, the inputs stay live, and
-  // the orphaned outputs are deleted at the next open. A real failure (an
-  // output's failed write or sync) is returned even during shutdown, so that
-  // Close reports it: the fault sweep caught such an error being dropped.
+  // the orphaned outputs leave pending_outputs_ and are removed right after
+  // (or at the next open). A real failure (an output's failed write or sync)
+  // is returned even during shutdown, so that Close reports it: the fault
+  // sweep caught such an error being dropped.
   if (abandoned) return Status::OK();
   if (!s.ok()) return s;
   for (const auto& f : outputs) edit.AddFile(c.level + 1, f);

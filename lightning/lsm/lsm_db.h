@@ -107,6 +107,8 @@ class LsmDB final : public DB {
   void FlushLoop();
   void CompactionLoop();
   void FinishBackgroundWork(std::unique_lock<std::mutex>& lock, const Status& s);
+  // REQUIRES: mu_ held. Keeps the first error and wakes everyone waiting on bg_cv_.
+  void SetBackgroundError(const Status& s);
   Status FlushImmutable(std::unique_lock<std::mutex>& lock);
   Status DoCompaction(std::unique_lock<std::mutex>& lock, const Compaction& c);
   // at_open: no background thread runs yet, so leftover temp files can go too.

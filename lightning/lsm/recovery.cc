@@ -98,6 +98,7 @@ Status LsmDB::Recover() {
   s = versions_.WriteNewManifest(&edit, nullptr);
   if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
+  pending_outputs_.clear();  // the recovered memtable's tables are in the manifest now
   RemoveObsoleteFiles(lock, /*at_open=*/true);
   return Status::OK();
 }

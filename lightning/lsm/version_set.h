@@ -16,7 +16,8 @@
 //
 // Thread safety: the VersionSet is guarded by the DB mutex; LogAndApply
 // releases it while writing the manifest, and lets one caller at a time in
-// (the flush and compaction threads, or recovery before they start).
+// (the flush and compaction threads; recovery writes its manifest with
+// WriteNewManifest before they start).
 #pragma once
 
 #include <array>

@@ -84,11 +84,17 @@ LsmDB::~LsmDB() {
 
 // ---- Writes -----------------------------------------------------------------
 
+// Each thread reuses one batch for its Puts: a heap allocation per Put cost
+// about 6% of a single-threaded load (W1). A large one is not kept.
 Status LsmDB::Put(const WriteOptions& o, std::string_view key, std::string_view value) {
-  WriteBatch batch;
+  constexpr size_t kKeepBytes = 64 << 10;
+  thread_local WriteBatch batch;
+  batch.Clear();
   WriteBatchInternal::Reserve(&batch, 1 + 2 * kMaxVarint32Bytes + key.size() + value.size());
   batch.Put(key, value);
-  return Write(o, &batch);
+  Status s = Write(o, &batch);
+  if (WriteBatchInternal::ByteSize(&batch) > kKeepBytes) batch = WriteBatch();
+  return s;
 }
 
 Status LsmDB::Delete(const WriteOptions& o, std::string_view key) {

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "lightning/db.h"
+#include "lightning/db/db_test_util.h"
 
 namespace lightning {
 namespace {
@@ -450,38 +451,15 @@ TEST(ConcurrencyStressTest, MixedOperationsKeepEveryViewConsistent) {
 
 // The POSIX file system, except that while `shut` is set a write-ahead log's Sync waits until
 // `opened` is set: a sync=true writer then stalls inside fsync for as long as the test wants.
-class LatchedFileSystem final : public FileSystem {
+class LatchedFileSystem final : public dbtest::ForwardingFileSystem {
  public:
   std::atomic<bool> shut{false};
   std::promise<void> stalled, opened;  // set by the first stalled Sync, and by the test
 
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* file) override {
-    Status s = base_->NewWritableFile(path, file);
+    Status s = ForwardingFileSystem::NewWritableFile(path, file);
     if (s.ok() && path.ends_with(".log")) *file = std::make_unique<File>(this, std::move(*file));
     return s;
-  }
-  Status NewSequentialFile(const std::string& p, std::unique_ptr<SequentialFile>* f) override {
-    return base_->NewSequentialFile(p, f);
-  }
-  Status NewRandomAccessFile(const std::string& p, std::unique_ptr<RandomAccessFile>* f) override {
-    return base_->NewRandomAccessFile(p, f);
-  }
-  bool FileExists(const std::string& p) override { return base_->FileExists(p); }
-  Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
-    return base_->GetChildren(d, n);
-  }
-  Status GetFileSize(const std::string& p, uint64_t* n) override {
-    return base_->GetFileSize(p, n);
-  }
-  Status RemoveFile(const std::string& p) override { return base_->RemoveFile(p); }
-  Status RenameFile(const std::string& f, const std::string& t) override {
-    return base_->RenameFile(f, t);
-  }
-  Status CreateDir(const std::string& d) override { return base_->CreateDir(d); }
-  Status RemoveDir(const std::string& d) override { return base_->RemoveDir(d); }
-  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
-  Status LockFile(const std::string& p, std::unique_ptr<FileLock>* l) override {
-    return base_->LockFile(p, l);
   }
 
  private:
@@ -504,7 +482,6 @@ class LatchedFileSystem final : public FileSystem {
     const std::unique_ptr<WritableFile> base_;
   };
 
-  FileSystem* const base_ = FileSystem::Default();
   std::atomic<bool> stalled_once_{false};
   const std::shared_future<void> open_ = opened.get_future().share();
 };

@@ -258,10 +258,8 @@ def summary_rows(run):
         mine = run.cell(wid, "lightning")
         mine += f" {unit}" if run.figure(wid, "lightning") is not None else ""
         vs = "" if ref == "best" or ratio is None else f" (vs {ref_engine})"
-        ceiling = None
-        if wid in RAW and ref != RAW[wid] and ref_engine:
-            raw, ref_fig = run.figure(RAW[wid], "posix"), run.figure(ref_id, ref_engine)
-            ceiling = raw / ref_fig if raw and ref_fig else None
+        raw = run.figure(RAW[wid], "posix") if wid in RAW and ref != RAW[wid] else None
+        ceiling = raw / ref_figure if raw and ref_figure else None
         rows.append([wid, mine, peer_text, fmt_ratio(ratio) + vs, target, verdict,
                      "—" if ceiling is None else f"{ceiling:.2f}x ({RAW[wid]})"])
     return rows

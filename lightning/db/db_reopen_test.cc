@@ -28,7 +28,7 @@ using dbtest::Model;
 // Forwards to the POSIX file system while recording how many bytes of each file were synced.
 // Crash() then makes every later change fail, as if the process had died, and DropUnsyncedData()
 // cuts each file back to its synced length, as a power loss may. Directory entries are kept.
-class CrashingFileSystem : public FileSystem {
+class CrashingFileSystem : public dbtest::ForwardingFileSystem {
  public:
   void Crash() { crashed_ = true; }
   // REQUIRES: the DB using this file system is destroyed.
@@ -42,14 +42,6 @@ class CrashingFileSystem : public FileSystem {
     }
   }
 
-  Status NewSequentialFile(const std::string& path,
-                           std::unique_ptr<SequentialFile>* file) override {
-    return base_->NewSequentialFile(path, file);
-  }
-  Status NewRandomAccessFile(const std::string& path,
-                             std::unique_ptr<RandomAccessFile>* file) override {
-    return base_->NewRandomAccessFile(path, file);
-  }
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* file) override {
     if (crashed_) return Status::IOError(path + ": crashed");
     std::unique_ptr<WritableFile> base_file;
@@ -59,13 +51,6 @@ class CrashingFileSystem : public FileSystem {
     synced_bytes_[path] = 0;
     *file = std::make_unique<TrackedFile>(this, path, std::move(base_file));
     return Status::OK();
-  }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Status GetChildren(const std::string& dir, std::vector<std::string>* names) override {
-    return base_->GetChildren(dir, names);
-  }
-  Status GetFileSize(const std::string& path, uint64_t* size) override {
-    return base_->GetFileSize(path, size);
   }
   Status RemoveFile(const std::string& path) override {
     if (crashed_) return Status::IOError(path + ": crashed");
@@ -98,9 +83,6 @@ class CrashingFileSystem : public FileSystem {
   Status SyncDir(const std::string& dir) override {
     if (crashed_) return Status::IOError(dir + ": crashed");
     return base_->SyncDir(dir);
-  }
-  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
-    return base_->LockFile(path, lock);
   }
 
  private:

@@ -3,13 +3,13 @@
 //
 // Input: the first byte b splits the input: the next min(b, size - 1) bytes
 // are a list of probe keys separated by '\n', and the rest is a filter block
-// as a table stores it (bits then num_probes). Each key is probed.
+// as a table stores it (64-byte lines then num_probes). Each key is probed.
 //
 // What must hold, for any bytes:
 //  - no crash, no sanitizer report, never a read outside the filter;
-//  - a filter that is shorter than 2 bytes, or whose probe count is outside
-//    [1, kMaxBloomProbes], answers "may contain" for every key (damage costs
-//    a block read, never a wrong answer);
+//  - a filter whose size is not 64n+1 (n >= 1), or whose probe count is
+//    outside [1, kMaxBloomProbes], answers "may contain" for every key
+//    (damage costs a block read, never a wrong answer);
 //  - no false negatives: a filter built from the probe keys (with a bits per
 //    key taken from the input) contains every one of them, whether built from
 //    the keys or from their BloomHash values, and both builds are identical.
@@ -40,7 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     key_list.remove_prefix(nl + 1);
   }
 
-  const bool degenerate = filter.size() < 2 || static_cast<unsigned char>(filter.back()) < 1 ||
+  const bool degenerate = filter.size() < lightning::kBloomLineBytes + 1 ||
+                          (filter.size() - 1) % lightning::kBloomLineBytes != 0 ||
+                          static_cast<unsigned char>(filter.back()) < 1 ||
                           static_cast<unsigned char>(filter.back()) > lightning::kMaxBloomProbes;
   for (std::string_view key : keys) {
     const bool may = lightning::BloomMayContain(filter, key);
@@ -50,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // No false negatives in a filter built from the keys.
   const int bits_per_key = 1 + (filter.empty() ? 0 : static_cast<unsigned char>(filter[0]) % 24);
   const std::string built = lightning::BuildBloomFilter(keys, bits_per_key);
-  std::vector<uint32_t> hashes;
+  std::vector<uint64_t> hashes;
   for (std::string_view key : keys) hashes.push_back(lightning::BloomHash(key));
   if (lightning::BuildBloomFilterFromHashes(hashes, bits_per_key) != built) abort();
   for (std::string_view key : keys) {

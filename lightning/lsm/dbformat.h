@@ -11,6 +11,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -91,21 +93,37 @@ inline constinit const InternalKeyComparator kInternalKeyComparator;
 inline const InternalKeyComparator* GetInternalKeyComparator() { return &kInternalKeyComparator; }
 
 // A key for looking up user_key as of `sequence`: memtable_key is the
-// varint-prefixed form the memtable stores, internal_key() its tail.
+// varint-prefixed form the memtable stores, internal_key() its tail. Keys of
+// up to about 180 bytes live inline: a point read allocates nothing.
 class LookupKey {
  public:
   LookupKey(std::string_view user_key, SequenceNumber sequence) {
-    PutVarint32(&rep_, static_cast<uint32_t>(user_key.size() + kTagBytes));
-    start_ = rep_.size();
-    AppendInternalKey(&rep_, user_key, sequence, kValueTypeForSeek);
+    const size_t internal_bytes = user_key.size() + kTagBytes;
+    const size_t needed = kMaxVarint32Bytes + internal_bytes;
+    char* p =
+        needed <= sizeof(inline_) ? inline_ : (heap_ = std::make_unique<char[]>(needed)).get();
+    start_ = p;
+    p = EncodeVarint32(p, static_cast<uint32_t>(internal_bytes));
+    internal_start_ = p;
+    std::memcpy(p, user_key.data(), user_key.size());
+    EncodeFixed64(p + user_key.size(), PackTag(sequence, kValueTypeForSeek));
+    end_ = p + internal_bytes;
   }
-  std::string_view memtable_key() const { return rep_; }
-  std::string_view internal_key() const { return std::string_view(rep_).substr(start_); }
+  LookupKey(const LookupKey&) = delete;
+  LookupKey& operator=(const LookupKey&) = delete;
+
+  std::string_view memtable_key() const { return {start_, static_cast<size_t>(end_ - start_)}; }
+  std::string_view internal_key() const {
+    return {internal_start_, static_cast<size_t>(end_ - internal_start_)};
+  }
   std::string_view user_key() const { return ExtractUserKey(internal_key()); }
 
  private:
-  std::string rep_;
-  size_t start_ = 0;
+  const char* start_;
+  const char* internal_start_;
+  const char* end_;
+  std::unique_ptr<char[]> heap_;  // when the key does not fit inline_
+  char inline_[200];
 };
 
 }  // namespace lightning

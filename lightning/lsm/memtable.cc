@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "lightning/db/write_batch_internal.h"
+#include "lightning/util/bloom.h"
 #include "lightning/util/coding.h"
 
 namespace lightning {
@@ -17,30 +18,9 @@ std::string_view EntryValue(std::string_view internal_key) {
   return LengthPrefixedAt(internal_key.data() + internal_key.size());
 }
 
-constexpr int kFilterProbes = 6;
-constexpr size_t kFilterLineWords = 8;  // 512 bits, one cache line
-
-// A 64-bit hash of the user key, eight bytes per step (cheap next to the
-// skiplist search it saves): one 9-bit bit index per probe from its low 54
-// bits; the line from a multiplicative rehash of all of it.
-uint64_t FilterHash(std::string_view user_key) {
-  const char* p = user_key.data();
-  size_t n = user_key.size();
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 31;
-  }
-  uint64_t w = 0;
-  std::memcpy(&w, p, n);
-  h = (h ^ w) * 0x94d049bb133111ebull;
-  return h ^ (h >> 29);
-}
-
-// Probe i's bit (of 512) within the key's line: 9 bits of the hash each.
-uint32_t ProbeBit(uint64_t hash, int i) { return (hash >> (9 * i)) & 511; }
+// The filter's layout is a table filter's (util/bloom.h), in atomic words.
+constexpr int kFilterProbes = kMaxBloomProbes;
+constexpr size_t kFilterLineWords = kBloomLineBytes / 8;
 
 }  // namespace
 
@@ -50,16 +30,14 @@ MemTable::MemTable(size_t budget_bytes)
       filter_(std::make_unique<std::atomic<uint64_t>[]>(filter_lines_ * kFilterLineWords)) {}
 
 std::atomic<uint64_t>* MemTable::FilterLine(uint64_t h) const {
-  const size_t line =
-      static_cast<size_t>((((h * 0x9e3779b97f4a7c15ull) >> 32) * filter_lines_) >> 32);
-  return &filter_[line * kFilterLineWords];
+  return &filter_[BloomLine(h, filter_lines_) * kFilterLineWords];
 }
 
 bool MemTable::MayContain(std::string_view user_key) const {
-  const uint64_t h = FilterHash(user_key);
+  const uint64_t h = BloomHash(user_key);
   const std::atomic<uint64_t>* line = FilterLine(h);
   for (int i = 0; i < kFilterProbes; i++) {
-    const uint32_t bit = ProbeBit(h, i);
+    const uint32_t bit = BloomBit(h, i);
     if ((line[bit / 64].load(std::memory_order_relaxed) & (uint64_t{1} << (bit % 64))) == 0) {
       return false;
     }
@@ -82,10 +60,10 @@ char* MemTable::Encode(SequenceNumber seq, ValueType type, std::string_view user
   std::memcpy(p, value.data(), value.size());
   assert(p + value.size() == entry + entry_bytes);
   // The filter's bits before the entry is linked in (see memtable.h).
-  const uint64_t h = FilterHash(user_key);
+  const uint64_t h = BloomHash(user_key);
   std::atomic<uint64_t>* line = FilterLine(h);
   for (int i = 0; i < kFilterProbes; i++) {
-    const uint32_t bit = ProbeBit(h, i);
+    const uint32_t bit = BloomBit(h, i);
     // One writer at a time: a plain load and store, no locked instruction.
     std::atomic<uint64_t>& word = line[bit / 64];
     word.store(word.load(std::memory_order_relaxed) | (uint64_t{1} << (bit % 64)),
@@ -151,7 +129,9 @@ Status MemTable::Insert(const WriteBatch& batch) {
 }
 
 bool MemTable::Get(const LookupKey& lookup, std::string* value, Status* s) const {
-  if (!MayContain(lookup.user_key())) return false;
+  // A fresh memtable (after every switch, and while a read-mostly load runs)
+  // is empty: its filter would cost a cache miss to say so.
+  if (Empty() || !MayContain(lookup.user_key())) return false;
   Table::Iterator iter(&table_);
   iter.Seek(lookup.memtable_key().data());
   if (!iter.Valid()) return false;

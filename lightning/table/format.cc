@@ -97,7 +97,11 @@ Status Footer::DecodeFrom(std::string_view input, std::string_view file_name, ui
   filter = {DecodeFixed64(p), DecodeFixed64(p + 8)};
   index = {DecodeFixed64(p + 16), DecodeFixed64(p + 24)};
   format_version = DecodeFixed32(p + 32);
-  if (format_version != kTableFormatVersion) return corruption("unknown format version");
+  if (format_version != kTableFormatVersion) {
+    // Version 1 (before the blocked bloom filter) was never released.
+    return corruption("unknown format version " + std::to_string(format_version) +
+                      " (this build reads " + std::to_string(kTableFormatVersion) + ")");
+  }
   if (filter.size > kMaxBlockBytes || index.size > kMaxBlockBytes) {
     return corruption("block size out of range");
   }

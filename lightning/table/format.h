@@ -29,7 +29,7 @@
 namespace lightning {
 
 inline constexpr uint64_t kTableMagic = 0x4c49474854544231ull;  // "LIGHTTB1"
-inline constexpr uint32_t kTableFormatVersion = 1;
+inline constexpr uint32_t kTableFormatVersion = 2;
 inline constexpr size_t kFooterBytes = 48;
 inline constexpr size_t kBlockTrailerBytes = 5;
 // No block, stored or uncompressed, may be larger; bounds every allocation a

@@ -1,5 +1,8 @@
 #include "lightning/table/table.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "lightning/lsm/dbformat.h"
 #include "lightning/table/two_level_iterator.h"
 #include "lightning/util/bloom.h"
@@ -48,7 +51,66 @@ Status Table::ReadMetadata(const Footer& footer) {
     s = CheckHandle(footer.filter);
     if (s.ok()) s = ReadBlock(*file_, file_name_, footer.filter, true, &filter_);
   }
+  if (s.ok()) BuildFences();
   return s;
+}
+
+namespace {
+
+// The 8 bytes of `user_key` after its first `skip`, big-endian, zero-padded:
+// a <= b implies Fence(a) <= Fence(b) for keys that share those `skip` bytes.
+uint64_t Fence(std::string_view user_key, size_t skip) {
+  unsigned char bytes[8] = {};
+  const size_t n = std::min<size_t>(8, user_key.size() - skip);
+  std::memcpy(bytes, user_key.data() + skip, n);
+  uint64_t fence = 0;
+  for (unsigned char b : bytes) fence = (fence << 8) | b;
+  return fence;
+}
+
+}  // namespace
+
+// Only a well-formed index gets fences: any handle that fails to decode or a
+// key out of order leaves them empty, and reads take the checked path.
+void Table::BuildFences() {
+  std::vector<std::string> keys;
+  std::vector<BlockHandle> handles;
+  Block::Iter index(*index_block_, GetInternalKeyComparator());
+  for (index.SeekToFirst(); index.Valid(); index.Next()) {
+    if (index.key().size() < kTagBytes) return;
+    BlockHandle handle;
+    if (!DecodeHandle(index.value(), &handle).ok()) return;
+    keys.emplace_back(ExtractUserKey(index.key()));
+    handles.push_back(handle);
+  }
+  if (!index.status().ok() || keys.size() < 2) return;
+  // Sorted keys share the prefix their first and last share.
+  const std::string_view first = keys.front(), last = keys.back();
+  size_t prefix = 0;
+  while (prefix < first.size() && prefix < last.size() && first[prefix] == last[prefix]) prefix++;
+  std::vector<uint64_t> fences;
+  fences.reserve(keys.size());
+  for (const std::string& key : keys) {
+    if (key.compare(0, prefix, first, 0, prefix) != 0) return;
+    fences.push_back(Fence(key, prefix));
+    if (fences.size() > 1 && fences[fences.size() - 2] > fences.back()) return;
+  }
+  fence_prefix_.assign(first.substr(0, prefix));
+  fences_ = std::move(fences);
+  fence_handles_ = std::move(handles);
+}
+
+int Table::FindBlockByFence(std::string_view internal_key, BlockHandle* handle) const {
+  const std::string_view user_key = ExtractUserKey(internal_key);
+  if (fences_.empty() || !user_key.starts_with(fence_prefix_)) return -1;
+  const uint64_t target = Fence(user_key, fence_prefix_.size());
+  // Fences below the target belong to blocks whose keys are all smaller;
+  // the first fence above it to the block that holds the answer.
+  const auto it = std::lower_bound(fences_.begin(), fences_.end(), target);
+  if (it == fences_.end()) return 0;
+  if (*it == target) return -1;
+  *handle = fence_handles_[static_cast<size_t>(it - fences_.begin())];
+  return 1;
 }
 
 // Every block lies wholly before the footer.
@@ -133,17 +195,27 @@ InternalIterator* Table::NewIterator(const ReadOptions& ro) const {
 // block used in place costs no allocation at all.
 Status Table::Get(const ReadOptions& ro, std::string_view internal_key,
                   const std::function<void(std::string_view, std::string_view)>& found) const {
-  if (!filter_.empty() && !BloomMayContain(filter_, ExtractUserKey(internal_key))) {
-    return Status::OK();
-  }
+  // The filter exists to save the data block's read, so it is asked just
+  // before that; its line is requested first, so that its cache miss overlaps
+  // the index search's instead of adding to them.
+  const bool has_filter = !filter_.empty();
+  const uint64_t hash = has_filter ? BloomHash(ExtractUserKey(internal_key)) : 0;
+  if (has_filter) BloomPrefetch(filter_, hash);
   const Comparator* cmp = GetInternalKeyComparator();
-  Block::Iter index(*index_block_, cmp);
-  index.Seek(internal_key);
-  if (!index.Valid()) return index.status();
-  // The index key is the block's last key, so this block holds the answer.
+  // The index key is the block's last key, so the first block whose key is
+  // >= internal_key holds the answer.
   BlockHandle handle;
+  Status s;
+  const int by_fence = FindBlockByFence(internal_key, &handle);
+  if (by_fence == 0) return Status::OK();
+  if (by_fence < 0) {
+    Block::Iter index(*index_block_, cmp);
+    index.Seek(internal_key);
+    if (!index.Valid()) return index.status();
+    s = DecodeHandle(index.value(), &handle);
+  }
+  if (has_filter && !BloomMayContain(filter_, hash)) return Status::OK();
   std::string_view in_place;
-  Status s = DecodeHandle(index.value(), &handle);
   if (s.ok()) s = DataBlockInPlace(ro, handle, &in_place);
   if (!s.ok()) return s;
   // A block used in place is usually not in the CPU cache yet: ask for all of

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lightning/file_system.h"
 #include "lightning/options.h"
@@ -54,6 +55,9 @@ class Table {
   // Reads every data block, checking its checksum and structure.
   Status VerifyChecksums() const;
 
+  // The number of fences (see above): 0 when the index has none. For tests.
+  size_t fence_count() const { return fences_.size(); }
+
   // The file offset where the entries >= internal_key begin (approximately).
   uint64_t ApproximateOffsetOf(std::string_view internal_key) const;
 
@@ -62,6 +66,10 @@ class Table {
         BlockCache* cache);
 
   Status ReadMetadata(const Footer& footer);
+  void BuildFences();
+  // The handle of the only data block that can hold the first entry >=
+  // internal_key: 1 found, 0 none (past the last block), -1 undecided.
+  int FindBlockByFence(std::string_view internal_key, BlockHandle* handle) const;
   Status CheckHandle(const BlockHandle& handle) const;
   Status DecodeHandle(std::string_view index_value, BlockHandle* handle) const;
   Status LoadBlock(const BlockHandle& handle, bool verify_checksum,
@@ -81,7 +89,12 @@ class Table {
   BlockCache* const cache_;  // may be null
   const uint64_t cache_id_;
   std::shared_ptr<const Block> index_block_;
-  std::string filter_;             // empty: no filter
+  std::string filter_;  // empty: no filter
+  // The fences (see the top of this file), empty when the index does not
+  // allow them (one block, or keys out of order in a damaged file).
+  std::string fence_prefix_;
+  std::vector<uint64_t> fences_;
+  std::vector<BlockHandle> fence_handles_;
   const std::string_view mapped_;  // the whole file, or empty when it is not mapped
   // With mapped_: bit (offset / 16) is set once the data block at that offset
   // passed its checksum (every block, trailer included, spans >= 16 bytes).

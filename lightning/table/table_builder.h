@@ -63,7 +63,7 @@ class TableBuilder {
   int compression_skip_ = 0;       // blocks to skip after the next failure, less one
   int compression_skip_left_ = 0;  // blocks still to store without trying
   uint64_t num_entries_ = 0;
-  std::vector<uint32_t> user_key_hashes_;  // one BloomHash per distinct user key
+  std::vector<uint64_t> user_key_hashes_;  // one BloomHash per distinct user key
   bool closed_ = false;
 };
 

@@ -345,8 +345,53 @@ TEST(TableEmptyTest, EmptyTableOpensAndIsEmpty) {
 
 // Get must land on the first entry at or after every target, present or not, between versions,
 // before and after the table, exactly as a search of the sorted entries does. No filter, so every
-// Get reaches the block search; small blocks, several versions of some keys split across blocks;
-// mapped and not mapped.
+// Get reaches the block search; small blocks; mapped and not mapped. Returns the table's fence
+// count (Table: a point read finds its block through them when they decide).
+size_t ExpectGetFindsFirstEntryAtOrAfter(const Entries& entries,
+                                         const std::vector<std::string>& targets) {
+  const Comparator* cmp = GetInternalKeyComparator();
+  size_t fences = 0;
+  for (bool mapped : {false, true}) {
+    SCOPED_TRACE(mapped ? "mapped" : "not mapped");
+    Options options;
+    options.block_bytes = 128;
+    options.bloom_bits_per_key = 0;
+    std::string data;
+    std::unique_ptr<Table> table;
+    BuildAndOpen(options, entries, mapped, &data, &table);
+    if (table == nullptr) {
+      ADD_FAILURE() << "the table did not open";
+      return 0;
+    }
+    fences = table->fence_count();
+    for (const std::string& target : targets) {
+      auto expected = std::lower_bound(entries.begin(), entries.end(), target,
+                                       [cmp](const auto& entry, const std::string& t) {
+                                         return cmp->Compare(entry.first, t) < 0;
+                                       });
+      bool found = false;
+      std::string key, value;
+      EXPECT_TRUE(table
+                      ->Get(ReadOptions(), target,
+                            [&](std::string_view k, std::string_view v) {
+                              found = true;
+                              key.assign(k);
+                              value.assign(v);
+                            })
+                      .ok());
+      EXPECT_EQ(expected != entries.end(), found) << ExtractUserKey(target);
+      if (found && expected != entries.end()) {
+        EXPECT_EQ(expected->first, key) << ExtractUserKey(target);
+        EXPECT_EQ(expected->second, value);
+      }
+      if (::testing::Test::HasFailure()) return fences;
+    }
+  }
+  return fences;
+}
+
+// Decimal keys (W1's shape): the fences decide, except where versions of one user key are split
+// across blocks (equal fences: the index search decides) and for targets outside the keys' prefix.
 TEST(TableGetTest, GetFindsTheFirstEntryAtOrAfterEveryTarget) {
   auto user_key = [](int n) {
     char buf[32];
@@ -372,37 +417,37 @@ TEST(TableGetTest, GetFindsTheFirstEntryAtOrAfterEveryTarget) {
   for (const char* foreign : {"", "0", "00000000010", "1", "\xff"}) {
     targets.push_back(IKey(foreign, kMaxSequenceNumber));
   }
-  const Comparator* cmp = GetInternalKeyComparator();
-  for (bool mapped : {false, true}) {
-    SCOPED_TRACE(mapped ? "mapped" : "not mapped");
-    Options options;
-    options.block_bytes = 128;
-    options.bloom_bits_per_key = 0;
-    std::string data;
-    std::unique_ptr<Table> table;
-    ASSERT_NO_FATAL_FAILURE(BuildAndOpen(options, entries, mapped, &data, &table));
-    for (const std::string& target : targets) {
-      auto expected = std::lower_bound(entries.begin(), entries.end(), target,
-                                       [cmp](const auto& entry, const std::string& t) {
-                                         return cmp->Compare(entry.first, t) < 0;
-                                       });
-      bool found = false;
-      std::string key, value;
-      ASSERT_TRUE(table
-                      ->Get(ReadOptions(), target,
-                            [&](std::string_view k, std::string_view v) {
-                              found = true;
-                              key.assign(k);
-                              value.assign(v);
-                            })
-                      .ok());
-      ASSERT_EQ(expected != entries.end(), found) << ExtractUserKey(target);
-      if (found) {
-        ASSERT_EQ(expected->first, key) << ExtractUserKey(target);
-        ASSERT_EQ(expected->second, value);
-      }
+  EXPECT_GT(ExpectGetFindsFirstEntryAtOrAfter(entries, targets), 100u);
+}
+
+// Keys that defeat the fences: the 8 bytes after the shared prefix are equal for runs of keys
+// (they differ only further on), keys of every length from 0 to 12 bytes, and keys that differ
+// only by trailing zero bytes (zero padding makes their fences equal).
+TEST(TableGetTest, GetIsExactWhereFencesCannotDecide) {
+  std::vector<std::string> user_keys;
+  for (int i = 0; i < 600; i++) {
+    // "x", one byte, eight equal bytes, then the byte that tells keys apart.
+    user_keys.push_back(std::string("x") + static_cast<char>('a' + i / 60) + "SAMESAME" +
+                        static_cast<char>(i % 60));
+  }
+  for (int len = 0; len <= 12; len++) {
+    user_keys.push_back(std::string(static_cast<size_t>(len), 'x'));
+    user_keys.push_back(std::string("x") + std::string(static_cast<size_t>(len), '\0'));
+  }
+  std::sort(user_keys.begin(), user_keys.end());
+  user_keys.erase(std::unique(user_keys.begin(), user_keys.end()), user_keys.end());
+  Entries entries;
+  std::vector<std::string> targets;
+  for (const std::string& k : user_keys) {
+    entries.emplace_back(IKey(k, 5), "v" + k);
+    for (SequenceNumber seq : {kMaxSequenceNumber, SequenceNumber{5}, SequenceNumber{4}}) {
+      targets.push_back(IKey(k, seq));
+      targets.push_back(IKey(k + '\0', seq));
+      if (!k.empty()) targets.push_back(IKey(k.substr(0, k.size() - 1), seq));
     }
   }
+  for (const char* foreign : {"", "w", "y", "x\xff"}) targets.push_back(IKey(foreign, 1));
+  EXPECT_GT(ExpectGetFindsFirstEntryAtOrAfter(entries, targets), 10u);
 }
 
 // After a stretch of incompressible blocks the builder stops trying lz4 for a while; data that

@@ -2,61 +2,82 @@
 
 #include <algorithm>
 #include <cassert>
-
-#include "lightning/util/hash.h"
+#include <cstring>
 
 namespace lightning {
-namespace {
 
-// Small filters have a high false-positive rate; never go below this.
-constexpr size_t kMinBloomBits = 64;
+// Eight bytes per step (a key of 16 bytes costs two multiplies), then a final
+// mix so that every output bit depends on every input bit.
+uint64_t BloomHash(std::string_view key) {
+  const char* p = key.data();
+  size_t n = key.size();
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+  }
+  uint64_t w = 0;
+  if (n > 0) std::memcpy(&w, p, n);
+  h = (h ^ w) * 0x94d049bb133111ebull;
+  return h ^ (h >> 29);
+}
 
-uint32_t ProbeDelta(uint32_t h) { return (h >> 17) | (h << 15); }
-
-}  // namespace
-
-uint32_t BloomHash(std::string_view key) { return Hash(key, kBloomHashSeed); }
-
-std::string BuildBloomFilterFromHashes(const std::vector<uint32_t>& hashes, int bits_per_key) {
+int BloomProbes(int bits_per_key) {
   assert(bits_per_key > 0);
-  // k = ln(2) * bits_per_key minimizes the false-positive rate.
-  int num_probes = std::clamp(static_cast<int>(bits_per_key * 0.69), 1, kMaxBloomProbes);
-  size_t bits = std::max(hashes.size() * static_cast<size_t>(bits_per_key), kMinBloomBits);
-  size_t bytes = (bits + 7) / 8;
-  bits = bytes * 8;
+  return std::clamp(static_cast<int>(bits_per_key * 0.69), 1, kMaxBloomProbes);
+}
 
-  std::string filter(bytes, '\0');
+std::string BuildBloomFilterFromHashes(const std::vector<uint64_t>& hashes, int bits_per_key) {
+  const int num_probes = BloomProbes(bits_per_key);
+  const size_t bits = hashes.size() * static_cast<size_t>(bits_per_key);
+  const size_t num_lines =
+      std::max<size_t>(1, (bits + 8 * kBloomLineBytes - 1) / (8 * kBloomLineBytes));
+  std::string filter(num_lines * kBloomLineBytes, '\0');
   filter.push_back(static_cast<char>(num_probes));
-  for (uint32_t h : hashes) {
-    const uint32_t delta = ProbeDelta(h);
+  for (uint64_t h : hashes) {
+    char* line = filter.data() + BloomLine(h, num_lines) * kBloomLineBytes;
     for (int i = 0; i < num_probes; i++) {
-      size_t bit = h % bits;
-      filter[bit / 8] |= static_cast<char>(1 << (bit % 8));
-      h += delta;
+      const uint32_t bit = BloomBit(h, i);
+      line[bit / 8] = static_cast<char>(line[bit / 8] | (1 << (bit % 8)));
     }
   }
   return filter;
 }
 
 std::string BuildBloomFilter(const std::vector<std::string_view>& keys, int bits_per_key) {
-  std::vector<uint32_t> hashes;
+  std::vector<uint64_t> hashes;
   hashes.reserve(keys.size());
   for (std::string_view key : keys) hashes.push_back(BloomHash(key));
   return BuildBloomFilterFromHashes(hashes, bits_per_key);
 }
 
-bool BloomMayContain(std::string_view filter, std::string_view key) {
-  if (filter.size() < 2) return true;
+namespace {
+
+// The number of lines of a well-formed filter, else 0.
+size_t NumLines(std::string_view filter) {
+  if (filter.size() < kBloomLineBytes + 1 || (filter.size() - 1) % kBloomLineBytes != 0) return 0;
+  return (filter.size() - 1) / kBloomLineBytes;
+}
+
+}  // namespace
+
+void BloomPrefetch(std::string_view filter, uint64_t hash) {
+  const size_t num_lines = NumLines(filter);
+  if (num_lines > 0)
+    __builtin_prefetch(filter.data() + BloomLine(hash, num_lines) * kBloomLineBytes);
+}
+
+bool BloomMayContain(std::string_view filter, uint64_t hash) {
+  const size_t num_lines = NumLines(filter);
+  if (num_lines == 0) return true;
   const int num_probes = static_cast<unsigned char>(filter.back());
   if (num_probes < 1 || num_probes > kMaxBloomProbes) return true;
-  const size_t bits = (filter.size() - 1) * 8;
-
-  uint32_t h = BloomHash(key);
-  const uint32_t delta = ProbeDelta(h);
+  const char* line = filter.data() + BloomLine(hash, num_lines) * kBloomLineBytes;
   for (int i = 0; i < num_probes; i++) {
-    size_t bit = h % bits;
-    if ((filter[bit / 8] & (1 << (bit % 8))) == 0) return false;
-    h += delta;
+    const uint32_t bit = BloomBit(hash, i);
+    if ((line[bit / 8] & (1 << (bit % 8))) == 0) return false;
   }
   return true;
 }

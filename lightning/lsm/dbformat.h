@@ -105,7 +105,7 @@ class LookupKey {
     start_ = p;
     p = EncodeVarint32(p, static_cast<uint32_t>(internal_bytes));
     internal_start_ = p;
-    std::memcpy(p, user_key.data(), user_key.size());
+    if (!user_key.empty()) std::memcpy(p, user_key.data(), user_key.size());
     EncodeFixed64(p + user_key.size(), PackTag(sequence, kValueTypeForSeek));
     end_ = p + internal_bytes;
   }

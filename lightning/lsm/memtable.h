@@ -80,7 +80,7 @@ class MemTable : public std::enable_shared_from_this<MemTable> {
   };
   using Table = SkipList<const char*, KeyComparator>;
 
-  // The filter line of a key's hash; probe i tests bit ProbeBit(hash, i) of it.
+  // The filter line of a key's hash; probe i tests bit BloomBit(hash, i) of it.
   std::atomic<uint64_t>* FilterLine(uint64_t hash) const;
   bool MayContain(std::string_view user_key) const;
   // Writes the entry into the arena and its key into the filter; Add and

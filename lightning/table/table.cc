@@ -70,8 +70,10 @@ uint64_t Fence(std::string_view user_key, size_t skip) {
 
 }  // namespace
 
-// Only a well-formed index gets fences: any handle that fails to decode or a
-// key out of order leaves them empty, and reads take the checked path.
+// Only a well-formed index gets fences: a handle that fails to decode, a key
+// without the shared prefix or fences that go down leave them empty, and reads
+// take the index search. (Keys out of order within equal fences go unnoticed:
+// a target there falls back to the index search anyway.)
 void Table::BuildFences() {
   std::vector<std::string> keys;
   std::vector<BlockHandle> handles;
@@ -208,13 +210,13 @@ Status Table::Get(const ReadOptions& ro, std::string_view internal_key,
   Status s;
   const int by_fence = FindBlockByFence(internal_key, &handle);
   if (by_fence == 0) return Status::OK();
+  if (has_filter && !BloomMayContain(filter_, hash)) return Status::OK();
   if (by_fence < 0) {
     Block::Iter index(*index_block_, cmp);
     index.Seek(internal_key);
     if (!index.Valid()) return index.status();
     s = DecodeHandle(index.value(), &handle);
   }
-  if (has_filter && !BloomMayContain(filter_, hash)) return Status::OK();
   std::string_view in_place;
   if (s.ok()) s = DataBlockInPlace(ro, handle, &in_place);
   if (!s.ok()) return s;

@@ -10,6 +10,15 @@
 // index, so they are trusted). Any damage, or a file that is not a table, is
 // a Corruption naming the file (and offset).
 //
+// Fences: a point read finds its data block without decoding the index. At
+// Open the index is copied into two flat arrays: each block's handle, and 8
+// bytes of its last user key (the bytes after the prefix all index keys
+// share, big-endian, zero-padded), so that the search is a binary search
+// over integers touching a few cache lines. The index block decides instead
+// when the target's 8 bytes equal a fence, when the target lacks the shared
+// prefix, and for a table without fences (one block, or an index whose
+// handles do not decode or whose fences would go down).
+//
 // Thread safety: all methods are const and safe to call concurrently. The
 // Table must outlive the iterators it returns.
 #pragma once
@@ -55,7 +64,8 @@ class Table {
   // Reads every data block, checking its checksum and structure.
   Status VerifyChecksums() const;
 
-  // The number of fences (see above): 0 when the index has none. For tests.
+  // The number of fences (see the top of this file): 0 when the index has
+  // none. For tests.
   size_t fence_count() const { return fences_.size(); }
 
   // The file offset where the entries >= internal_key begin (approximately).

@@ -446,7 +446,12 @@ TEST(TableGetTest, GetIsExactWhereFencesCannotDecide) {
       if (!k.empty()) targets.push_back(IKey(k.substr(0, k.size() - 1), seq));
     }
   }
-  for (const char* foreign : {"", "w", "y", "x\xff"}) targets.push_back(IKey(foreign, 1));
+  // Outside the shared prefix "x", short and long: only the prefix check keeps these off the
+  // fences (a long one would otherwise be searched by the bytes after "w" or "y").
+  for (const char* foreign :
+       {"", "w", "y", "x\xff", "wzzzzzzzzzzzz", "y\x01\x01\x01\x01\x01\x01\x01\x01\x01"}) {
+    targets.push_back(IKey(foreign, 1));
+  }
   EXPECT_GT(ExpectGetFindsFirstEntryAtOrAfter(entries, targets), 10u);
 }
 

@@ -2,9 +2,23 @@
 
 #include <algorithm>
 #include <cassert>
+#include <bit>
 #include <cstring>
 
 namespace lightning {
+
+namespace {
+
+// Up to 8 bytes as a little-endian integer on any machine (a plain load on
+// x86 and ARM; the hash is on disk, so byte order must not change it).
+uint64_t LoadLittleEndian(const char* p, size_t n) {
+  uint64_t w = 0;
+  std::memcpy(&w, p, n);
+  if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+  return w;
+}
+
+}  // namespace
 
 // Eight bytes per step (a key of 16 bytes costs two multiplies), then a final
 // mix so that every output bit depends on every input bit.
@@ -13,13 +27,10 @@ uint64_t BloomHash(std::string_view key) {
   size_t n = key.size();
   uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
   for (; n >= 8; p += 8, n -= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h = (h ^ LoadLittleEndian(p, 8)) * 0xbf58476d1ce4e5b9ull;
     h ^= h >> 31;
   }
-  uint64_t w = 0;
-  if (n > 0) std::memcpy(&w, p, n);
+  const uint64_t w = n > 0 ? LoadLittleEndian(p, n) : 0;
   h = (h ^ w) * 0x94d049bb133111ebull;
   return h ^ (h >> 29);
 }

@@ -515,8 +515,9 @@ class SimWritableFile final : public lightning::WritableFile {
   SimWritableFile(FsState* st, std::string path, InodeRef inode)
       : st_(st), path_(std::move(path)), inode_(std::move(inode)) {}
 
-  // Appends at the inode's live end: the file may have been written through
-  // another handle or truncated since.
+  // Appends at the inode's live end (the file may have been written through
+  // another handle or truncated since), or, once space was reserved, at the
+  // end of this handle's data, over the reserved zeros.
   Status Append(std::string_view data) override {
     assert(inode_ != nullptr && "Append after Close");
     std::lock_guard<std::mutex> lock(st_->mu);
@@ -527,9 +528,28 @@ class SimWritableFile final : public lightning::WritableFile {
     } else if (fault) {
       return Injected(*fault, path_);
     }
-    inode_->Apply({false, inode_->live.size(), std::string(data)});
+    const uint64_t offset =
+        data_end_ ? std::min<uint64_t>(*data_end_, inode_->live.size()) : inode_->live.size();
+    inode_->Apply({false, offset, std::string(data)});
+    if (data_end_) *data_end_ = offset + data.size();
     st_->Mutated();
     return fault ? Injected(*fault, path_) : Status::OK();
+  }
+
+  // Reserving is a pending write of zeros past the end of the data, as
+  // fallocate looks to a reader: durable only with the next Sync, and lost,
+  // kept or torn like any other write at a crash. It is a crash point but
+  // takes no injected fault: a failed reservation is silent (a hint), while
+  // a fault sweep expects every write fault it fires to be reported.
+  void ReserveAhead(uint64_t bytes) override {
+    assert(inode_ != nullptr && "ReserveAhead after Close");
+    std::lock_guard<std::mutex> lock(st_->mu);
+    if (st_->crashed || bytes == 0) return;
+    if (!data_end_) data_end_ = inode_->live.size();
+    const uint64_t end = *data_end_ + bytes;
+    if (*data_end_ + bytes / 2 < inode_->live.size()) return;  // half the reserve is left
+    inode_->Apply({false, inode_->live.size(), std::string(end - inode_->live.size(), '\0')});
+    st_->Mutated();
   }
 
   // A failed Sync loses the pending writes, as Linux drops dirty pages on a
@@ -556,7 +576,8 @@ class SimWritableFile final : public lightning::WritableFile {
  private:
   FsState* const st_;
   const std::string path_;
-  InodeRef inode_;  // nullptr once closed
+  InodeRef inode_;                    // nullptr once closed
+  std::optional<uint64_t> data_end_;  // set by the first ReserveAhead
 };
 
 class SimFileLock final : public lightning::FileLock {

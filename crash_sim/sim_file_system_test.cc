@@ -7,14 +7,17 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "lightning/db.h"
+#include "lightning/lsm/lsm_db.h"
 
 namespace crash_sim {
 namespace {
@@ -159,6 +162,34 @@ TEST(SimFileSystemTest, UnsyncedDataIsDroppedOrKept) {
   EXPECT_EQ(fs.Crash(CrashVariant::kKeepAll, 1).files.at("/d/f"), "synced+unsynced");
   Image live = fs.LiveImage();
   EXPECT_EQ(fs.Crash(CrashVariant::kKeepAll, 1).files, live.files);
+}
+
+// Reserved space is a pending write of zeros past the data; appends then land at the end of the
+// data, over the zeros, and a crash keeps or drops the reserve like any unsynced write.
+TEST(SimFileSystemTest, ReserveAheadAddsZerosThatAppendsOverwrite) {
+  SimFileSystem fs(DirImage());
+  std::unique_ptr<lightning::WritableFile> file;
+  SIM_ASSERT_OK(fs.NewWritableFile("/d/log", &file));
+  SIM_ASSERT_OK(fs.SyncDir("/d"));
+  SIM_ASSERT_OK(file->Append("abc"));
+  file->ReserveAhead(8);
+  EXPECT_EQ(Read(&fs, "/d/log"), std::string("abc") + std::string(8, '\0'));
+  SIM_ASSERT_OK(file->Append("de"));
+  EXPECT_EQ(Read(&fs, "/d/log"), std::string("abcde") + std::string(6, '\0'));
+  file->ReserveAhead(8);  // more than half of it is left: nothing to do
+  EXPECT_EQ(Read(&fs, "/d/log").size(), 11u);
+  SIM_ASSERT_OK(file->Append("fghij"));  // 1 byte of reserve left: the next call extends it
+  file->ReserveAhead(8);
+  EXPECT_EQ(Read(&fs, "/d/log"), std::string("abcdefghij") + std::string(8, '\0'));
+
+  EXPECT_EQ(fs.Crash(CrashVariant::kDropUnsynced, 1).files.at("/d/log"), "");
+  SIM_ASSERT_OK(file->Sync());
+  SIM_ASSERT_OK(file->Append("k"));
+  EXPECT_EQ(fs.Crash(CrashVariant::kDropUnsynced, 1).files.at("/d/log"),
+            std::string("abcdefghij") + std::string(8, '\0'));
+  EXPECT_EQ(fs.Crash(CrashVariant::kKeepAll, 1).files.at("/d/log"),
+            std::string("abcdefghijk") + std::string(7, '\0'));
+  SIM_ASSERT_OK(file->Close());
 }
 
 TEST(SimFileSystemTest, NewFileNeedsDirectorySync) {
@@ -538,13 +569,112 @@ TEST(SimFileSystemTest, SyncedDatabaseWritesSurvivePowerLoss) {
 
   SimFileSystem after(image);
   options.fs = &after;
-  SIM_ASSERT_OK(lightning::DB::Open(options, "/db", &db));
+  // Declared after `after`, which it uses, so that a failed assertion's early return destroys
+  // it first.
+  std::unique_ptr<lightning::DB> reopened;
+  SIM_ASSERT_OK(lightning::DB::Open(options, "/db", &reopened));
   for (int i = 0; i < kKeys; ++i) {
     std::string value;
-    SIM_ASSERT_OK(db->Get(lightning::ReadOptions(), "key" + std::to_string(i), &value));
+    SIM_ASSERT_OK(reopened->Get(lightning::ReadOptions(), "key" + std::to_string(i), &value));
     EXPECT_EQ(value, std::string(40, 'a' + i % 26));
   }
-  db.reset();  // before `after`, which it uses
+}
+
+// Passes everything to a SimFileSystem, but holds the creation of table files until released:
+// a flush then cannot finish, so the database keeps two logs.
+class HeldTablesFileSystem final : public lightning::FileSystem {
+ public:
+  explicit HeldTablesFileSystem(SimFileSystem* sim) : sim_(sim) {}
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  Status NewWritableFile(const std::string& p,
+                         std::unique_ptr<lightning::WritableFile>* f) override {
+    if (p.ends_with(".sst")) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return released_; });
+      return Status::IOError(p + ": held, then refused");
+    }
+    return sim_->NewWritableFile(p, f);
+  }
+  Status NewSequentialFile(const std::string& p,
+                           std::unique_ptr<lightning::SequentialFile>* f) override {
+    return sim_->NewSequentialFile(p, f);
+  }
+  Status NewRandomAccessFile(const std::string& p,
+                             std::unique_ptr<lightning::RandomAccessFile>* f) override {
+    return sim_->NewRandomAccessFile(p, f);
+  }
+  bool FileExists(const std::string& p) override { return sim_->FileExists(p); }
+  Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
+    return sim_->GetChildren(d, n);
+  }
+  Status GetFileSize(const std::string& p, uint64_t* s) override { return sim_->GetFileSize(p, s); }
+  Status RemoveFile(const std::string& p) override { return sim_->RemoveFile(p); }
+  Status RenameFile(const std::string& a, const std::string& b) override {
+    return sim_->RenameFile(a, b);
+  }
+  Status CreateDir(const std::string& d) override { return sim_->CreateDir(d); }
+  Status RemoveDir(const std::string& d) override { return sim_->RemoveDir(d); }
+  Status SyncDir(const std::string& d) override { return sim_->SyncDir(d); }
+  Status LockFile(const std::string& p, std::unique_ptr<lightning::FileLock>* l) override {
+    return sim_->LockFile(p, l);
+  }
+
+ private:
+  SimFileSystem* const sim_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+};
+
+// The write-ahead log keeps space reserved past its records (zeros). A crash while the full
+// memtable's flush is still running leaves two logs: the older one ends in its reserved zeros,
+// and replay must take them for its end and go on with the newer log, or the synced writes
+// there are lost.
+TEST(SimFileSystemTest, ReplayGoesPastTheReservedZerosOfAnOlderLog) {
+  Image start;
+  start.dirs.insert("/db");
+  SimFileSystem fs(start);
+  HeldTablesFileSystem held(&fs);
+  lightning::Options options;
+  options.fs = &held;
+  options.write_buffer_bytes = 16 << 10;
+  std::unique_ptr<lightning::DB> db;
+  SIM_ASSERT_OK(lightning::DB::Open(options, "/db", &db));
+  lightning::WriteOptions sync;
+  sync.sync = true;
+  // About 1.3 memtables: the first fills and waits for its (held) flush, the rest goes to a
+  // second log, short of filling the second memtable (which would wait for the first flush).
+  const int keys = static_cast<int>(options.write_buffer_bytes * 6 / 5 / 100);
+  for (int i = 0; i < keys; ++i) {
+    SIM_ASSERT_OK(db->Put(sync, "key" + std::to_string(i), std::string(60, 'a' + i % 26)));
+  }
+  std::vector<std::string> logs;
+  for (const auto& [path, bytes] : fs.LiveImage().files) {
+    if (path.ends_with(".log")) {
+      logs.push_back(path);
+      EXPECT_GE(bytes.size(), lightning::LogReserveBytes(options) / 2) << path << " has no reserve";
+    }
+  }
+  ASSERT_EQ(logs.size(), 2u) << "the test needs a crash with two live logs";
+  const Image image = fs.Crash(CrashVariant::kDropUnsynced, BaseSeed());
+  held.Release();
+  db.reset();
+
+  SimFileSystem after(image);
+  options.fs = &after;
+  std::unique_ptr<lightning::DB> reopened;  // destroyed before `after`, which it uses
+  SIM_ASSERT_OK(lightning::DB::Open(options, "/db", &reopened));
+  int lost = 0;
+  for (int i = 0; i < keys; ++i) {
+    std::string value;
+    const Status s = reopened->Get(lightning::ReadOptions(), "key" + std::to_string(i), &value);
+    if (!s.ok() || value != std::string(60, 'a' + i % 26)) lost++;
+  }
+  EXPECT_EQ(lost, 0) << "of " << keys << " synced writes";
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "lightning/db.h"
 #include "lightning/db/db_test_util.h"
+#include "lightning/wal/log_reader.h"
 
 namespace lightning {
 namespace {
@@ -390,6 +391,53 @@ TEST_F(DBReopenTest, DamagedCurrentFileIsCorruption) {
     EXPECT_EQ("value", dbtest::GetValue(db_.get(), "key"));
     db_.reset();
   }
+}
+
+// After a clean close CURRENT records the manifest's length. Zeroing the manifest from the start of
+// its last record to its end leaves intact records followed by zeros only, which the log reader
+// takes for the end of the log (the write-ahead log's reserved space looks the same): the
+// recorded length must expose the loss.
+TEST_F(DBReopenTest, ZeroedManifestTailAfterCleanCloseIsCorruption) {
+  const std::string path = dir_.Sub("db");
+  LIGHTNING_ASSERT_OK(DB::Open(options_, path, &db_));
+  for (int i = 0; i < 3; i++) {
+    LIGHTNING_ASSERT_OK(db_->Put(WriteOptions(), "key" + std::to_string(i), "value"));
+    LIGHTNING_ASSERT_OK(db_->Flush());  // a manifest record each
+  }
+  LIGHTNING_ASSERT_OK(db_->Close());
+  db_.reset();
+
+  std::string manifest;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("MANIFEST-") && (manifest.empty() || entry.path().string() > manifest)) {
+      manifest = entry.path().string();
+    }
+  }
+  ASSERT_FALSE(manifest.empty());
+  uint64_t last_record = 0;
+  {
+    std::unique_ptr<SequentialFile> file;
+    LIGHTNING_ASSERT_OK(FileSystem::Default()->NewSequentialFile(manifest, &file));
+    log::Reader reader(file.get(), manifest);
+    std::string record;
+    int records = 0;
+    while (reader.ReadRecord(&record)) records++, last_record = reader.last_record_offset();
+    ASSERT_GE(records, 2);
+  }
+  const uint64_t size = std::filesystem::file_size(manifest);
+  {
+    std::fstream f(manifest, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(static_cast<std::streamoff>(last_record));
+    const std::string zeros(size - last_record, '\0');
+    f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+  }
+  ASSERT_EQ(std::filesystem::file_size(manifest), size);
+
+  Status s = DB::Open(options_, path, &db_);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find("MANIFEST")) << s.ToString();
+  db_.reset();
 }
 
 // Found by review when flushes got a thread of their own: the tables that recovery flushed

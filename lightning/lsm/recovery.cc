@@ -93,7 +93,8 @@ Status LsmDB::Recover() {
   if (s.ok() && !mem_->Empty()) s = FlushRecoveredMemTable(&edit);
   if (s.ok()) s = fs->SyncDir(dir_);  // the new log and tables, before the manifest names them
   if (!s.ok()) return s;
-  log_ = std::make_unique<log::Writer>(log_file_.get(), options_.log_buffer_bytes);
+  log_ = std::make_unique<log::Writer>(log_file_.get(), options_.log_buffer_bytes,
+                                       LogReserveBytes(options_));
   edit.SetLogNumber(log_number_);
   s = versions_.WriteNewManifest(&edit, nullptr);
   if (!s.ok()) return s;

@@ -354,10 +354,11 @@ Status VersionSet::ReplayManifest(const std::string& name, uint64_t expected_byt
   }
   if (!reader.status().ok()) return reader.status();
   // After a clean close every byte up to the recorded length was synced, so
-  // a torn-looking tail there is damage, not an interrupted write.
+  // a torn-looking tail there, or records ending early (zeroed), is damage,
+  // not an interrupted write.
   uint64_t file_bytes = 0;
   if (expected_bytes != 0 &&
-      (reader.tail_damage_offset().has_value() ||
+      (reader.tail_damage_offset().has_value() || reader.end_of_records() < expected_bytes ||
        !options_.fs->GetFileSize(name, &file_bytes).ok() || file_bytes < expected_bytes)) {
     return Status::Corruption(name + ": damaged or cut short within the " +
                               std::to_string(expected_bytes) + " bytes a clean close recorded");

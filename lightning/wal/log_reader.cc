@@ -33,7 +33,7 @@ bool Reader::ReadRecord(std::string* record) {
   uint64_t offset = 0;
   if (!NextIntactRecord(record, &offset, &damage)) {
     stopped_ = true;
-    if (damage && status_.ok()) tail_damage_offset_ = damage;
+    if (damage && status_.ok()) EndAtTail(*damage);
     return false;
   }
   std::string_view payload(*record);
@@ -41,6 +41,7 @@ bool Reader::ReadRecord(std::string* record) {
   if (!damage && GetVarint64(&payload, &synced_offset)) {
     record->erase(0, record->size() - payload.size());
     last_record_offset_ = offset;
+    end_of_records_ = BufferOffset();
     return true;
   }
   // Intact records past the damage are not returned (the prefix property),
@@ -64,13 +65,20 @@ void Reader::ClassifyDamage(std::string* record, uint64_t offset, uint64_t damag
   record->clear();
   if (!status_.ok()) return;  // a read error hides the answer
   if (!evidence) {
-    tail_damage_offset_ = damage;
+    EndAtTail(damage);
     return;
   }
   status_ =
       Status::Corruption(file_name_ + ": damaged log record at offset " + std::to_string(damage) +
                          ", which was synced: the record at " + std::to_string(offset) +
                          " says the log was durable through " + std::to_string(synced_offset));
+}
+
+// Called with the whole file read. Zeros from `damage` to the end of the file
+// are the log's end, not damage: space the writer reserved ahead
+// (WritableFile::ReserveAhead), or appends a power loss left as zeros.
+void Reader::EndAtTail(uint64_t damage) {
+  if (nonzero_end_ > damage) tail_damage_offset_ = damage;
 }
 
 // Returns the next intact logical record (fragment checksums and sequence
@@ -159,6 +167,11 @@ bool Reader::ReadBlock() {
     buffer_ = {};
     eof_ = true;
     return false;
+  }
+  const auto last_nonzero =
+      std::find_if(buffer_.rbegin(), buffer_.rend(), [](char c) { return c != 0; });
+  if (last_nonzero != buffer_.rend()) {
+    nonzero_end_ = end_of_buffer_offset_ + static_cast<uint64_t>(buffer_.rend() - last_nonzero);
   }
   end_of_buffer_offset_ += buffer_.size();
   eof_ = buffer_.size() < kBlockBytes;

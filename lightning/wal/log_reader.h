@@ -13,7 +13,10 @@
 // was found (or of the damaged fragment when no record was in progress).
 // Damage in the last synced records, with no record written after the Sync
 // that covered them, cannot be told from a torn tail; the caller must know the
-// synced size some other way to catch it.
+// synced size some other way (end_of_records) to catch it.
+// Zeros from the damage to the end of the file are no damage at all but the
+// log's end: space the writer reserved (log::Writer's reserve_bytes), or
+// appends that a power loss left as zeros. The log then ended cleanly.
 //
 // Memory: one 32 KiB block plus the record being assembled; the file is never
 // held whole.
@@ -48,8 +51,11 @@ class Reader {
   // File offset of the first fragment of the last record returned.
   uint64_t last_record_offset() const { return last_record_offset_; }
   // Where an unsynced tail was cut, once ReadRecord returned false with an OK
-  // status; empty if the log ended cleanly.
+  // status; empty if the log ended cleanly (at the end of the file, or where
+  // only zeros follow).
   std::optional<uint64_t> tail_damage_offset() const { return tail_damage_offset_; }
+  // The file offset just past the last record returned (0 before any).
+  uint64_t end_of_records() const { return end_of_records_; }
 
  private:
   struct Fragment {
@@ -64,6 +70,7 @@ class Reader {
   uint64_t BufferOffset() const { return end_of_buffer_offset_ - buffer_.size(); }
   bool NextIntactRecord(std::string* record, uint64_t* offset, std::optional<uint64_t>* damage);
   void ClassifyDamage(std::string* record, uint64_t offset, uint64_t damage);
+  void EndAtTail(uint64_t damage);
 
   SequentialFile* const file_;
   const std::string file_name_;
@@ -74,6 +81,8 @@ class Reader {
   bool stopped_ = false;  // ReadRecord returns no more records
   Status status_;
   uint64_t last_record_offset_ = 0;
+  uint64_t end_of_records_ = 0;
+  uint64_t nonzero_end_ = 0;  // just past the last non-zero byte read so far
   std::optional<uint64_t> tail_damage_offset_;
 };
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -67,6 +68,7 @@ struct ReadResult {
   std::vector<uint64_t> offsets;
   Status status;
   std::optional<uint64_t> tail_damage;
+  uint64_t end_of_records = 0;
 };
 
 class LogTest : public ::testing::Test {
@@ -92,6 +94,7 @@ class LogTest : public ::testing::Test {
     EXPECT_FALSE(reader.ReadRecord(&record));  // stays stopped
     r.status = reader.status();
     r.tail_damage = reader.tail_damage_offset();
+    r.end_of_records = reader.end_of_records();
     return r;
   }
 
@@ -285,8 +288,81 @@ TEST_F(LogTest, ZeroedRangeInTail) {
     ReadResult r = Read(damaged);
     EXPECT_EQ(r.records, std::vector<std::string>{"first"});
     EXPECT_TRUE(r.status.ok()) << r.status.ToString();
-    EXPECT_EQ(r.tail_damage, std::optional(second));
+    EXPECT_EQ(r.end_of_records, second);
+    // Only zeros from a record's start to the end of the file: the log's end, not a torn tail.
+    const bool zeros_to_end = from == second && to == file_.size();
+    EXPECT_EQ(r.tail_damage, zeros_to_end ? std::nullopt : std::optional(second));
   }
+}
+
+// Space a writer reserved (Writer's reserve_bytes) reads as zeros after the records, whatever
+// their length: the end of the log, in a block's padding, at a block boundary or blocks later.
+TEST_F(LogTest, ZerosToTheEndOfTheFileAreTheEnd) {
+  Write("first");
+  Sync();
+  Write(Pattern(40000, 's'));  // spans a block boundary
+  const uint64_t end = writer_.size();
+  for (size_t zeros : {size_t{1}, size_t{6}, size_t{7}, size_t{100},
+                       kBlockBytes - end % kBlockBytes, kBlockBytes, 3 * kBlockBytes + 5}) {
+    ReadResult r = Read(file_ + std::string(zeros, '\0'));
+    EXPECT_EQ(r.records.size(), 2u) << zeros;
+    EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+    EXPECT_FALSE(r.tail_damage.has_value()) << zeros;
+    EXPECT_EQ(r.end_of_records, end) << zeros;
+  }
+  // A byte after the zeros makes them damage again: a torn tail, as before.
+  ReadResult r = Read(file_ + std::string(5000, '\0') + "x");
+  EXPECT_EQ(r.records.size(), 2u);
+  EXPECT_EQ(r.tail_damage, std::optional(end));
+}
+
+// A file that reserves like fallocate: the size runs ahead of the data, appends land at the end
+// of the data.
+class ReservingDest : public WritableFile {
+ public:
+  explicit ReservingDest(std::string* contents) : contents_(contents) {}
+  Status Append(std::string_view data) override {
+    contents_->resize(std::max(contents_->size(), data_end_ + data.size()), '\0');
+    std::memcpy(contents_->data() + data_end_, data.data(), data.size());
+    data_end_ += data.size();
+    return Status::OK();
+  }
+  Status Sync() override { return Status::OK(); }
+  Status Close() override { return Status::OK(); }
+  void ReserveAhead(uint64_t bytes) override {
+    reserves_++;
+    if (contents_->size() < data_end_ + bytes) contents_->resize(data_end_ + bytes, '\0');
+  }
+  size_t data_end_ = 0;
+  int reserves_ = 0;
+
+ private:
+  std::string* contents_;
+};
+
+TEST(LogReserveTest, WriterReservesAndEveryRecordReadsBack) {
+  std::string file;
+  ReservingDest dest(&file);
+  Writer writer(&dest, /*buffer_bytes=*/0, /*reserve_bytes=*/4096);
+  EXPECT_EQ(dest.reserves_, 1);  // at creation
+  EXPECT_EQ(file.size(), 4096u);
+  std::vector<std::string> written;
+  for (size_t n : {size_t{10}, size_t{5000}, size_t{0}, size_t{70000}, size_t{3}}) {
+    written.push_back(Pattern(n, static_cast<char>('a' + n % 26)));
+    ASSERT_TRUE(writer.AddRecord(written.back()).ok());
+    EXPECT_EQ(dest.data_end_, writer.size());
+    EXPECT_GE(file.size(), dest.data_end_ + 4096 / 2);  // the reserve is kept ahead
+    StringSource source(file);
+    Reader reader(&source, "000009.log");
+    std::vector<std::string> read;
+    std::string record;
+    while (reader.ReadRecord(&record)) read.push_back(record);
+    EXPECT_EQ(read, written);
+    EXPECT_TRUE(reader.status().ok()) << reader.status().ToString();
+    EXPECT_FALSE(reader.tail_damage_offset().has_value());
+    EXPECT_EQ(reader.end_of_records(), writer.size());
+  }
+  EXPECT_EQ(dest.reserves_, 6);
 }
 
 // Every single-bit flip in the middle of three synced records is detected,

@@ -73,6 +73,7 @@ Status Writer::AddRecord(std::string_view payload) {
   if (buffer_bytes_ > 0) return buffer_.size() >= buffer_bytes_ ? Flush() : Status::OK();
   Status s = dest_->Append(out);
   if (record_.capacity() > kBlockBytes * 32) std::string().swap(record_);  // after a huge record
+  if (s.ok() && reserve_bytes_ > 0) dest_->ReserveAhead(reserve_bytes_);
   return s;
 }
 
@@ -80,6 +81,7 @@ Status Writer::Flush() {
   if (buffer_.empty()) return Status::OK();
   Status s = dest_->Append(buffer_);
   buffer_.clear();
+  if (s.ok() && reserve_bytes_ > 0) dest_->ReserveAhead(reserve_bytes_);
   return s;
 }
 

@@ -9,6 +9,11 @@
 // record with the offset through which the log was synced, which lets the reader tell a torn tail
 // from bit rot.
 //
+// A writer made with reserve_bytes > 0 keeps that much space reserved past
+// the records (WritableFile::ReserveAhead), so that each Sync writes data and
+// not a grown file size: the write-ahead log's. The file then ends in zeros,
+// which log::Reader takes for the end of the log.
+//
 // After an Append or Sync error the file's contents are unknown: the caller
 // must stop using the writer (and never trust a later Sync).
 //
@@ -28,9 +33,10 @@ namespace lightning::log {
 class Writer {
  public:
   // REQUIRES: dest is a new, empty file, and outlives the writer.
-  explicit Writer(WritableFile* dest, size_t buffer_bytes = 0)
-      : dest_(dest), buffer_bytes_(buffer_bytes) {
+  explicit Writer(WritableFile* dest, size_t buffer_bytes = 0, uint64_t reserve_bytes = 0)
+      : dest_(dest), buffer_bytes_(buffer_bytes), reserve_bytes_(reserve_bytes) {
     buffer_.reserve(buffer_bytes);  // filled to about this, then handed over
+    if (reserve_bytes_ > 0) dest_->ReserveAhead(reserve_bytes_);
   }
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -46,9 +52,10 @@ class Writer {
 
  private:
   WritableFile* const dest_;
-  const size_t buffer_bytes_;  // 0: no buffer
-  std::string buffer_;         // records not yet handed to dest_
-  std::string record_;         // unbuffered: the record being written (its memory reused)
+  const size_t buffer_bytes_;     // 0: no buffer
+  const uint64_t reserve_bytes_;  // 0: no reserve
+  std::string buffer_;            // records not yet handed to dest_
+  std::string record_;            // unbuffered: the record being written (its memory reused)
   uint64_t size_ = 0;
   uint64_t synced_offset_ = 0;  // a prefix of the file known durable
 };

@@ -62,6 +62,15 @@ class WritableFile {
   // Makes everything appended so far durable (fdatasync/fsync).
   virtual Status Sync() = 0;
   virtual Status Close() = 0;
+  // A hint for a file that is appended to and synced often (the write-ahead
+  // log): keep space allocated up to about `bytes` past the data appended so
+  // far. Appends then overwrite allocated space, and a Sync need not also make
+  // a grown file size durable (on ext4 that is a journal commit per fsync).
+  // The file's size includes the reserved space, which reads as zeros until
+  // it is appended over, so its reader must take a zero-filled tail for the
+  // end of the data (log::Reader does). Best effort: a file system that cannot
+  // reserve space does nothing.
+  virtual void ReserveAhead(uint64_t bytes) { (void)bytes; }
 };
 
 // Held while a database is open; released by UnlockFile.

@@ -99,13 +99,10 @@ date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 partial=false
 [[ -z "$filter" ]] || partial=true
 
-# Repetitions run in random order across all benchmarks, so that a slow spell of the shared disk
-# (the host still writing back an earlier workload's gigabytes) costs every engine a repetition
-# instead of all of one engine's: the median then stands. (2026-11-27, in order: W7.t1 ran at
-# 0.47-0.60x of the raw fsync rate for the first three engines after W6, and at 1.0x for the last.)
+# lightning_bench runs the repetitions as rounds within each workload (every engine once, then
+# again), so that a slow spell of the shared disk costs each engine of a row one repetition.
 args=(--scale="$scale" --dir="$bench_dir" --benchmark_out="$raw" --benchmark_out_format=json
   --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=false)
-((repetitions < 2)) || args+=(--benchmark_enable_random_interleaving=true)
 [[ -z "$filter" ]] || args+=(--benchmark_filter="$filter")
 echo "==== $bench ${args[*]}"
 echo "==== bench directory $bench_dir on $filesystem; commit $commit (dirty: $dirty)"

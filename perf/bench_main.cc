@@ -66,9 +66,9 @@ struct Flags {
   std::vector<std::string> engines;  // empty: every engine built in
   std::string dir;                   // empty: a fresh directory under /tmp
   bool list = false;
-  // Google Benchmark's own flags, read here only to count the runs.
+  // Google Benchmark's filter, read here to count the runs.
   std::string filter;
-  int repetitions = 1;
+  int repetitions = 1;  // --benchmark_repetitions, taken from Google Benchmark: run as rounds
 };
 
 std::vector<std::string> Split(std::string_view text) {
@@ -101,9 +101,15 @@ std::string ParseFlags(int* argc, char** argv, Flags* flags) {
       flags->list = true;
     } else if (name == "--benchmark_min_time") {
       return "--benchmark_min_time: each benchmark is one timed run; use --benchmark_repetitions";
+    } else if (name == "--benchmark_enable_random_interleaving") {
+      return "--benchmark_enable_random_interleaving: repetitions already run as rounds within "
+             "each "
+             "workload";
+    } else if (name == "--benchmark_repetitions") {
+      // Not passed on: the suite registers each benchmark once per round.
+      flags->repetitions = std::max(1, atoi(value.data()));
     } else {
       if (name == "--benchmark_filter") flags->filter = value;
-      if (name == "--benchmark_repetitions") flags->repetitions = std::max(1, atoi(value.data()));
       argv[kept++] = argv[i];
     }
   }
@@ -171,6 +177,7 @@ std::string Join(const std::vector<EngineInfo>& engines, bool posix) {
 int RunSuite(const Flags& flags, const std::string& base_dir, int argc, char** argv) {
   SuiteConfig config;
   config.divisor = flags.scale == "smoke" ? 100 : 1;
+  config.rounds = flags.repetitions;
   config.base_dir = base_dir;
   std::string missing, skipped;
   if (std::string error = ChooseEngines(flags, base_dir, &config, &missing, &skipped);
@@ -183,7 +190,7 @@ int RunSuite(const Flags& flags, const std::string& base_dir, int argc, char** a
     for (const std::string& name : names) std::printf("%s\n", name.c_str());
     return 0;
   }
-  SetProgressTotal(CountSelected(names, flags.filter) * flags.repetitions);
+  SetProgressTotal(CountSelected(names, flags.filter));
 
   const bool rss_reset = ResetPeakRss();
   benchmark::AddCustomContext("scale", flags.scale);

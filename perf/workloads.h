@@ -24,10 +24,11 @@ struct SuiteConfig {
   std::string base_dir;             // each benchmark runs in a fresh subdirectory of it
   std::vector<EngineInfo> engines;  // the engines to run, besides "posix" (the raw rows)
   bool posix = true;                // register W1.raw, W4.raw and W7.raw (engine posix)
+  int rounds = 1;                   // repetitions, run as rounds within each workload
 };
 
-// Registers every benchmark; returns their names in run order. `config` must
-// outlive the benchmarks.
+// Registers every benchmark; returns their names in run order (a name appears
+// once per round). `config` must outlive the benchmarks.
 std::vector<std::string> RegisterWorkloads(const SuiteConfig& config);
 
 // Progress lines say "[k/total]"; total counts the runs that will happen.

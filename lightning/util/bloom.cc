@@ -1,8 +1,8 @@
 #include "lightning/util/bloom.h"
 
 #include <algorithm>
-#include <cassert>
 #include <bit>
+#include <cassert>
 #include <cstring>
 
 namespace lightning {

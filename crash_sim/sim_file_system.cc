@@ -36,10 +36,17 @@
 //    reordered block write leaves). The size never exceeds max(durable, live).
 //  - kTornSector: kSectors, then the bytes that pending operations touched in
 //    one touched sector are filled with zeros or garbage (a coin); the sector
-//    counts as written for the size. Bytes made durable by an fsync are never
-//    torn: the power-loss model loses only what was not synced.
+//    counts as written for the size. Bytes that no pending operation touched
+//    are never torn: the power-loss model loses only what was not synced. An
+//    overwrite of synced bytes (RandomRWFile::Write) touches them, so it may
+//    tear them, as a sector rewritten in place can be on a real device.
 //  - kSizeBeforeData: the live size; bytes below the durable size keep their
-//    durable value, bytes beyond it read as zeros.
+//    durable value (an overwrite there is lost, not zeroed), bytes beyond it
+//    read as zeros.
+//
+// Every variant works on writes at any offset, so an overwrite of synced
+// bytes is one more pending write: its sectors are old or new (kSectors), it
+// is kept in order with the others (kPrefix), and so on.
 //
 // Mutating operations are the calls that changed the state (and every Sync
 // and SyncDir): each advances mutating_ops(), calls the observer and may trip
@@ -71,11 +78,14 @@ struct FileOp {
   std::string data;
 };
 
+// An empty write changes nothing, even past the end: pwrite(2) of no bytes
+// does not extend a file.
 void ApplyFileOp(const FileOp& op, std::string* content) {
   if (op.truncate) {
     content->resize(op.offset, '\0');
     return;
   }
+  if (op.data.empty()) return;
   if (content->size() < op.offset + op.data.size()) {
     content->resize(op.offset + op.data.size(), '\0');
   }
@@ -195,7 +205,11 @@ std::vector<std::pair<uint64_t, uint64_t>> TouchedRanges(const Inode& inode) {
     uint64_t lo = op.truncate ? std::min(size, op.offset) : op.offset;
     uint64_t hi = op.truncate ? std::max(size, op.offset) : op.offset + op.data.size();
     if (hi > lo) ranges.emplace_back(lo, hi);
-    size = op.truncate ? op.offset : std::max(size, hi);
+    if (op.truncate) {
+      size = op.offset;
+    } else if (!op.data.empty()) {
+      size = std::max(size, hi);
+    }
   }
   return ranges;
 }
@@ -210,8 +224,8 @@ std::vector<uint64_t> TouchedSectors(const std::vector<std::pair<uint64_t, uint6
 }
 
 // Fills the touched bytes of `sector` with zeros or garbage. Bytes a pending
-// operation did not touch keep their value: a torn write never destroys what
-// an earlier fsync made durable.
+// operation did not touch keep their value: a torn write destroys only bytes it
+// was writing, never durable bytes beside them.
 void TearSector(const std::vector<std::pair<uint64_t, uint64_t>>& ranges, uint64_t sector,
                 bool zeros, lightning::Random* rnd, std::string* content) {
   const uint64_t begin = sector * kSectorBytes;
@@ -468,6 +482,37 @@ Status ReadAt(FsState* st, const std::string& path, const Inode& inode, uint64_t
   return Status::OK();
 }
 
+// The gate of a write (Append or RandomRWFile::Write): IOError, with nothing
+// written, if the file system crashed or an injected EIO or ENOSPC fires.
+// An injected short write cuts *data to a random prefix and sets
+// *short_write: the caller writes the prefix, then reports the error.
+Status GateWrite(FsState* st, const std::string& path, std::string_view* data, bool* short_write) {
+  *short_write = false;
+  if (st->crashed) return Status::IOError(path + ": simulated crash");
+  std::optional<Fault> fault = st->TakeFault(OpKind::kWrite);
+  if (fault == Fault::kShortWrite) {
+    *short_write = true;
+    *data = data->substr(0, data->empty() ? 0 : st->fault_rnd.Uniform(data->size()));
+  } else if (fault) {
+    return Injected(*fault, path);
+  }
+  return Status::OK();
+}
+
+// A file's Sync. A failed Sync loses the pending writes, as Linux drops dirty
+// pages on a writeback error.
+Status SyncFile(FsState* st, const std::string& path, Inode* inode) {
+  Status s = st->Gate(OpKind::kSync, path);
+  if (st->crashed) return s;
+  if (s.ok()) {
+    if (!st->LiesAboutSync(path)) inode->Sync();
+  } else {
+    inode->DropPending();
+  }
+  st->Mutated();
+  return s;
+}
+
 class SimSequentialFile final : public lightning::SequentialFile {
  public:
   SimSequentialFile(FsState* st, std::string path, InodeRef inode)
@@ -521,19 +566,15 @@ class SimWritableFile final : public lightning::WritableFile {
   Status Append(std::string_view data) override {
     assert(inode_ != nullptr && "Append after Close");
     std::lock_guard<std::mutex> lock(st_->mu);
-    if (st_->crashed) return Status::IOError(path_ + ": simulated crash");
-    std::optional<Fault> fault = st_->TakeFault(OpKind::kWrite);
-    if (fault == Fault::kShortWrite) {
-      data = data.substr(0, data.empty() ? 0 : st_->fault_rnd.Uniform(data.size()));
-    } else if (fault) {
-      return Injected(*fault, path_);
-    }
+    bool short_write;
+    Status s = GateWrite(st_, path_, &data, &short_write);
+    if (!s.ok()) return s;
     const uint64_t offset =
         data_end_ ? std::min<uint64_t>(*data_end_, inode_->live.size()) : inode_->live.size();
     inode_->Apply({false, offset, std::string(data)});
     if (data_end_) *data_end_ = offset + data.size();
     st_->Mutated();
-    return fault ? Injected(*fault, path_) : Status::OK();
+    return short_write ? Injected(Fault::kShortWrite, path_) : Status::OK();
   }
 
   // Reserving is a pending write of zeros past the end of the data, as
@@ -552,20 +593,10 @@ class SimWritableFile final : public lightning::WritableFile {
     st_->Mutated();
   }
 
-  // A failed Sync loses the pending writes, as Linux drops dirty pages on a
-  // writeback error.
   Status Sync() override {
     assert(inode_ != nullptr && "Sync after Close");
     std::lock_guard<std::mutex> lock(st_->mu);
-    Status s = st_->Gate(OpKind::kSync, path_);
-    if (st_->crashed) return s;
-    if (s.ok()) {
-      if (!st_->LiesAboutSync(path_)) inode_->Sync();
-    } else {
-      inode_->DropPending();
-    }
-    st_->Mutated();
-    return s;
+    return SyncFile(st_, path_, inode_.get());
   }
 
   Status Close() override {
@@ -578,6 +609,51 @@ class SimWritableFile final : public lightning::WritableFile {
   const std::string path_;
   InodeRef inode_;                    // nullptr once closed
   std::optional<uint64_t> data_end_;  // set by the first ReserveAhead
+};
+
+// A write at any offset is a pending write like an append's; one past the end
+// leaves a gap of zeros. Close only marks the handle closed: it holds its
+// inode until destroyed, as readers on other threads use it. View keeps the
+// default (nullptr): there is no memory to map, so callers use Read.
+class SimRandomRWFile final : public lightning::RandomRWFile {
+ public:
+  SimRandomRWFile(FsState* st, std::string path, InodeRef inode)
+      : st_(st), path_(std::move(path)), inode_(std::move(inode)) {}
+
+  Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const override {
+    std::lock_guard<std::mutex> lock(st_->mu);
+    assert(!closed_ && "Read after Close");
+    return ReadAt(st_, path_, *inode_, offset, n, scratch, result);
+  }
+
+  Status Write(uint64_t offset, std::string_view data) override {
+    std::lock_guard<std::mutex> lock(st_->mu);
+    assert(!closed_ && "Write after Close");
+    bool short_write;
+    Status s = GateWrite(st_, path_, &data, &short_write);
+    if (!s.ok()) return s;
+    inode_->Apply({false, offset, std::string(data)});
+    st_->Mutated();
+    return short_write ? Injected(Fault::kShortWrite, path_) : Status::OK();
+  }
+
+  Status Sync() override {
+    std::lock_guard<std::mutex> lock(st_->mu);
+    assert(!closed_ && "Sync after Close");
+    return SyncFile(st_, path_, inode_.get());
+  }
+
+  Status Close() override {
+    std::lock_guard<std::mutex> lock(st_->mu);
+    closed_ = true;
+    return Status::OK();
+  }
+
+ private:
+  FsState* const st_;
+  const std::string path_;
+  const InodeRef inode_;
+  bool closed_ = false;  // guarded by st_->mu
 };
 
 class SimFileLock final : public lightning::FileLock {
@@ -675,6 +751,25 @@ Status SimFileSystem::NewWritableFile(const std::string& path,
   }
   state_->Mutated();
   *file = std::make_unique<SimWritableFile>(state_.get(), p, std::move(inode));
+  return Status::OK();
+}
+
+// Opening an existing file changes nothing (no truncate) and is no mutating
+// operation; creating one is a pending directory operation, like
+// NewWritableFile's.
+Status SimFileSystem::NewRandomRWFile(const std::string& path,
+                                      std::unique_ptr<lightning::RandomRWFile>* file) {
+  const std::string p = Normalize(path);
+  std::lock_guard<std::mutex> lock(state_->mu);
+  Status s = state_->Gate(OpKind::kOpen, p);
+  if (!s.ok()) return s;
+  if (state_->live.dirs.count(p) != 0) return Status::IOError(p + ": is a directory");
+  InodeRef inode = state_->FindFile(p);
+  if (inode == nullptr) {
+    inode = state_->CreateFile(p);
+    state_->Mutated();
+  }
+  *file = std::make_unique<SimRandomRWFile>(state_.get(), p, std::move(inode));
   return Status::OK();
 }
 

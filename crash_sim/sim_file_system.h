@@ -4,13 +4,15 @@
 //
 // Every file has a *durable image* (the bytes a power loss cannot take away)
 // and an ordered list of *pending* operations since its last successful Sync:
-// writes at offsets (Append is a write at the current end) and truncates.
-// The file's *live* content, which reads see, is the durable image with every
-// pending operation applied. Every directory has its durable set of entries
-// and an ordered list of pending entry operations (create, rename, remove)
-// since its last successful SyncDir; the live namespace has them applied.
-// Nothing is ever made durable on the engine's behalf: a missing fsync or
-// directory fsync in the engine stays visible.
+// writes at offsets (Append is a write at the current end; RandomRWFile::Write
+// one anywhere, which may overwrite durable bytes or leave a gap of zeros past
+// the end) and truncates. The file's *live* content, which reads see, is the
+// durable image with every pending operation applied (RandomRWFile::View
+// returns nullptr: a page file is read with Read). Every directory has its
+// durable set of entries and an ordered list of pending entry operations
+// (create, rename, remove) since its last successful SyncDir; the live
+// namespace has them applied. Nothing is ever made durable on the engine's
+// behalf: a missing fsync or directory fsync in the engine stays visible.
 //
 // Sync(file) folds the file's pending operations into its durable image;
 // SyncDir(dir) folds the directory's pending entry operations into its durable
@@ -22,6 +24,8 @@
 // keeps), the file's durable image plus whatever the variant keeps of the
 // pending writes. The variants are the fault model of durability.md, each
 // chosen by an explicit flag; kRandom mixes them per file and per operation.
+// An overwrite is treated like any pending write: each of its sectors is old
+// or new (kSectors), it is kept or lost in order (kPrefix), and so on.
 // The same (state, variant, seed) always gives the same image.
 //
 // Fault injection: FailNth(kind, n, error) makes the n-th operation of a kind
@@ -57,7 +61,8 @@ enum class CrashVariant {
   kSectors,         // each pending 512-byte sector is old or new in full, independently
                     // (torn and reordered writes, also across files)
   kTornSector,      // kSectors, plus one pending sector per file filled with zeros or garbage
-  kSizeBeforeData,  // an appended file keeps its new size but the new bytes read as zeros
+  kSizeBeforeData,  // an appended file keeps its new size but the new bytes read as zeros;
+                    // bytes overwritten below the old size keep their old value
   kRandom,          // a random one of the above per file
 };
 inline constexpr int kNumCrashVariants = 7;
@@ -92,6 +97,8 @@ class SimFileSystem final : public lightning::FileSystem {
       const std::string& path, std::unique_ptr<lightning::RandomAccessFile>* file) override;
   lightning::Status NewWritableFile(const std::string& path,
                                     std::unique_ptr<lightning::WritableFile>* file) override;
+  lightning::Status NewRandomRWFile(const std::string& path,
+                                    std::unique_ptr<lightning::RandomRWFile>* file) override;
   bool FileExists(const std::string& path) override;
   lightning::Status GetChildren(const std::string& dir, std::vector<std::string>* names) override;
   lightning::Status GetFileSize(const std::string& path, uint64_t* size) override;

@@ -507,6 +507,254 @@ TEST(SimFileSystemTest, CrashAfterFreezesEverything) {
   EXPECT_EQ(fs.Crash(CrashVariant::kKeepAll, 1).files, frozen.files);
 }
 
+// ---- RandomRWFile: writes at offsets ------------------------------------------
+
+// Reads [offset, offset + n) through `file`.
+std::string ReadAt(const lightning::RandomRWFile& file, uint64_t offset, size_t n) {
+  std::string scratch(n, '\0');
+  std::string_view result;
+  Status s = file.Read(offset, n, scratch.data(), &result);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return std::string(result);
+}
+
+// A durable page file /d/p of `sectors` sectors of 'o', open in *file.
+void SyncedPageFile(SimFileSystem* fs, size_t sectors,
+                    std::unique_ptr<lightning::RandomRWFile>* file) {
+  SIM_ASSERT_OK(fs->NewRandomRWFile("/d/p", file));
+  SIM_ASSERT_OK((*file)->Write(0, std::string(sectors * kSector, 'o')));
+  SIM_ASSERT_OK((*file)->Sync());
+  SIM_ASSERT_OK(fs->SyncDir("/d"));
+}
+
+TEST(SimFileSystemTest, RandomRWFileWritesAtOffsets) {
+  SimFileSystem fs;
+  std::unique_ptr<lightning::RandomRWFile> file;
+  SIM_ASSERT_OK(fs.NewRandomRWFile("/d/p", &file));
+  EXPECT_TRUE(fs.FileExists("/d/p"));
+  EXPECT_EQ(file->View(1), nullptr);  // nothing to map: callers use Read
+  SIM_ASSERT_OK(file->Write(1000, "tail"));
+  SIM_ASSERT_OK(file->Write(0, "head"));
+  SIM_ASSERT_OK(file->Write(1, "EA"));
+  SIM_ASSERT_OK(file->Write(5000, ""));  // writes nothing, so it does not extend the file
+  const std::string expected = "hEAd" + std::string(996, '\0') + "tail";
+  EXPECT_EQ(Read(&fs, "/d/p"), expected);  // the gap reads as zeros
+  EXPECT_EQ(ReadAt(*file, 0, 2000), expected);
+  EXPECT_EQ(ReadAt(*file, 1002, 100), "il");  // short only at the end
+  EXPECT_EQ(ReadAt(*file, 5000, 10), "");
+  uint64_t size = 0;
+  SIM_ASSERT_OK(fs.GetFileSize("/d/p", &size));
+  EXPECT_EQ(size, expected.size());
+  SIM_ASSERT_OK(file->Close());
+}
+
+TEST(SimFileSystemTest, NewRandomRWFileDoesNotTruncate) {
+  SimFileSystem fs(DirImage());
+  Write(&fs, "/d/p", {"written whole"}, true);
+  SIM_ASSERT_OK(fs.SyncDir("/d"));
+  const uint64_t ops = fs.mutating_ops();
+  std::unique_ptr<lightning::RandomRWFile> file;
+  SIM_ASSERT_OK(fs.NewRandomRWFile("/d/p", &file));
+  EXPECT_EQ(fs.mutating_ops(), ops);  // opening an existing file changes nothing
+  EXPECT_EQ(ReadAt(*file, 0, 100), "written whole");
+  SIM_ASSERT_OK(file->Write(0, "W"));
+  SIM_ASSERT_OK(file->Close());
+  file.reset();
+  SIM_ASSERT_OK(fs.NewRandomRWFile("/d/p", &file));
+  EXPECT_EQ(ReadAt(*file, 0, 100), "Written whole");
+  // Nothing pending but the one-byte write: no truncate to lose the rest.
+  EXPECT_EQ(fs.Crash(CrashVariant::kDropUnsynced, 1).files.at("/d/p"), "written whole");
+  for (int v = 0; v < kNumCrashVariants; ++v) {
+    const std::string content =
+        fs.Crash(static_cast<CrashVariant>(v), 7).files.at("/d/p").substr(1);
+    EXPECT_EQ(content, "ritten whole") << CrashVariantName(static_cast<CrashVariant>(v));
+  }
+}
+
+TEST(SimFileSystemTest, RandomRWFileCreateNeedsDirectorySync) {
+  SimFileSystem fs(DirImage());
+  std::unique_ptr<lightning::RandomRWFile> file;
+  SIM_ASSERT_OK(fs.NewRandomRWFile("/d/p", &file));
+  SIM_ASSERT_OK(file->Write(0, "page"));
+  SIM_ASSERT_OK(file->Sync());
+  EXPECT_EQ(fs.Crash(CrashVariant::kDropUnsynced, 1).files.count("/d/p"), 0u);
+  EXPECT_EQ(fs.Crash(CrashVariant::kKeepAll, 1).files.at("/d/p"), "page");
+  SIM_ASSERT_OK(fs.SyncDir("/d"));
+  EXPECT_EQ(fs.Crash(CrashVariant::kDropUnsynced, 1).files.at("/d/p"), "page");
+}
+
+// Sectors 1 and 2 of four synced sectors are overwritten, not synced.
+TEST(SimFileSystemTest, OverwriteOfSyncedBytesIsOldOrNewPerSector) {
+  constexpr size_t kSectors = 4;
+  SimFileSystem fs(DirImage());
+  std::unique_ptr<lightning::RandomRWFile> file;
+  SyncedPageFile(&fs, kSectors, &file);
+  SIM_ASSERT_OK(file->Write(kSector, std::string(2 * kSector, 'n')));
+  const std::string old_bytes(kSectors * kSector, 'o');
+  const std::string new_bytes =
+      std::string(kSector, 'o') + std::string(2 * kSector, 'n') + std::string(kSector, 'o');
+  EXPECT_EQ(ReadAt(*file, 0, 4 * kSector), new_bytes);
+  EXPECT_EQ(fs.Crash(CrashVariant::kDropUnsynced, 1).files.at("/d/p"), old_bytes);
+  EXPECT_EQ(fs.Crash(CrashVariant::kKeepAll, 1).files.at("/d/p"), new_bytes);
+  // It changes no size, so there is nothing to zero.
+  EXPECT_EQ(fs.Crash(CrashVariant::kSizeBeforeData, 1).files.at("/d/p"), old_bytes);
+
+  std::set<std::string> seen;
+  const uint64_t base = BaseSeed();
+  for (uint64_t i = 0; i < kSeedsPerTest; ++i) {
+    const std::string content = fs.Crash(CrashVariant::kSectors, base + i).files.at("/d/p");
+    ASSERT_EQ(content.size(), kSectors * kSector) << "seed " << base + i;
+    ASSERT_EQ(SectorsOf(content, 'o') + SectorsOf(content, 'n'), kSectors) << "seed " << base + i;
+    ASSERT_EQ(content.substr(0, kSector), std::string(kSector, 'o')) << "seed " << base + i;
+    ASSERT_EQ(content.substr(3 * kSector), std::string(kSector, 'o')) << "seed " << base + i;
+    seen.insert(content);
+    const std::string prefix = fs.Crash(CrashVariant::kPrefix, base + i).files.at("/d/p");
+    ASSERT_TRUE(prefix == old_bytes || prefix == new_bytes) << "seed " << base + i;
+  }
+  EXPECT_EQ(seen.size(), 4u) << "sectors 1 and 2 should each be seen old and new";
+  EXPECT_TRUE(seen.count(old_bytes) && seen.count(new_bytes));
+
+  SIM_ASSERT_OK(file->Sync());
+  EXPECT_EQ(fs.Crash(CrashVariant::kDropUnsynced, 1).files.at("/d/p"), new_bytes);
+  for (uint64_t i = 0; i < 20; ++i) {
+    EXPECT_EQ(fs.Crash(CrashVariant::kSectors, base + i).files.at("/d/p"), new_bytes);
+  }
+}
+
+// An overwrite that starts and ends inside sectors: each sector it touched is
+// the old sector or the new one in full, never a mix of the two.
+TEST(SimFileSystemTest, UnalignedOverwriteKeepsWholeSectors) {
+  constexpr size_t kSectors = 4;
+  SimFileSystem fs(DirImage());
+  std::unique_ptr<lightning::RandomRWFile> file;
+  SyncedPageFile(&fs, kSectors, &file);
+  SIM_ASSERT_OK(file->Write(300, std::string(1000, 'n')));  // sectors 0, 1 and 2
+  const std::string old_bytes(kSectors * kSector, 'o');
+  const std::string new_bytes = fs.LiveImage().files.at("/d/p");
+  ASSERT_EQ(new_bytes.substr(300, 1000), std::string(1000, 'n'));
+  std::vector<std::set<bool>> outcomes(kSectors);  // per sector: seen new?
+  const uint64_t base = BaseSeed();
+  for (uint64_t i = 0; i < kSeedsPerTest; ++i) {
+    const std::string content = fs.Crash(CrashVariant::kSectors, base + i).files.at("/d/p");
+    ASSERT_EQ(content.size(), old_bytes.size()) << "seed " << base + i;
+    for (size_t sector = 0; sector < kSectors; ++sector) {
+      const std::string got = content.substr(sector * kSector, kSector);
+      const bool is_old = got == old_bytes.substr(sector * kSector, kSector);
+      const bool is_new = got == new_bytes.substr(sector * kSector, kSector);
+      ASSERT_TRUE(is_old || is_new) << "seed " << base + i << ", sector " << sector;
+      outcomes[sector].insert(is_new && !is_old);
+    }
+  }
+  for (size_t sector = 0; sector < 3; ++sector) {
+    EXPECT_EQ(outcomes[sector].size(), 2u) << "sector " << sector;
+  }
+  EXPECT_EQ(outcomes[3], std::set<bool>{false});  // untouched: always old
+}
+
+// An overwrite of sector 0 and a write that grows the file to sector 3, past
+// a gap: kSectors keeps each sector old or new (the gap reads as zeros when
+// sector 3 survives), and kSizeBeforeData zeros only bytes beyond the old size.
+TEST(SimFileSystemTest, OverwriteAndGrowPastAGap) {
+  SimFileSystem fs(DirImage());
+  std::unique_ptr<lightning::RandomRWFile> file;
+  SyncedPageFile(&fs, 2, &file);
+  SIM_ASSERT_OK(file->Write(0, "new"));
+  SIM_ASSERT_OK(file->Write(3 * kSector, "grown"));
+  const std::string old_bytes(2 * kSector, 'o');
+  const std::string overwritten = "new" + old_bytes.substr(3);
+  const std::string grown_tail = std::string(kSector, '\0') + "grown";
+  ASSERT_EQ(fs.LiveImage().files.at("/d/p"), overwritten + grown_tail);
+  EXPECT_EQ(fs.Crash(CrashVariant::kSizeBeforeData, 1).files.at("/d/p"),
+            old_bytes + std::string(kSector + 5, '\0'));
+
+  const std::set<std::string> allowed = {old_bytes, overwritten, old_bytes + grown_tail,
+                                         overwritten + grown_tail};
+  std::set<std::string> seen;
+  const uint64_t base = BaseSeed();
+  for (uint64_t i = 0; i < kSeedsPerTest; ++i) {
+    const std::string content = fs.Crash(CrashVariant::kSectors, base + i).files.at("/d/p");
+    ASSERT_EQ(allowed.count(content), 1u) << "seed " << base + i;
+    seen.insert(content);
+  }
+  EXPECT_EQ(seen, allowed);
+}
+
+TEST(SimFileSystemTest, RandomRWFileFaults) {
+  SimFileSystem fs(DirImage());
+  std::unique_ptr<lightning::RandomRWFile> file;
+  fs.FailNth(OpKind::kOpen, 1, Fault::kEIO);
+  EXPECT_TRUE(fs.NewRandomRWFile("/d/p", &file).IsIOError());
+  EXPECT_FALSE(fs.FileExists("/d/p"));
+  SyncedPageFile(&fs, 1, &file);
+  const std::string synced(kSector, 'o');
+
+  fs.FailNth(OpKind::kWrite, 1, Fault::kEIO);
+  Status s = file->Write(10, "lost");
+  EXPECT_TRUE(s.IsIOError() && s.message().find("EIO") != std::string::npos) << s.ToString();
+  EXPECT_EQ(ReadAt(*file, 0, 2 * kSector), synced);
+  fs.FailNth(OpKind::kWrite, 1, Fault::kENOSPC);
+  s = file->Write(kSector, "lost");
+  EXPECT_TRUE(s.IsIOError() && s.message().find("ENOSPC") != std::string::npos) << s.ToString();
+  EXPECT_EQ(ReadAt(*file, 0, 2 * kSector), synced);
+
+  const std::string data = "0123456789abcdef";
+  fs.FailNth(OpKind::kWrite, 1, Fault::kShortWrite);
+  EXPECT_TRUE(file->Write(100, data).IsIOError());
+  // A prefix of the data landed at the offset; the bytes after it are old.
+  const std::string got = ReadAt(*file, 0, 2 * kSector);
+  size_t written = 0;
+  while (written < data.size() && got[100 + written] == data[written]) ++written;
+  EXPECT_LT(written, data.size());
+  std::string expected = synced;
+  expected.replace(100, written, data.substr(0, written));
+  EXPECT_EQ(got, expected);
+
+  fs.FailNth(OpKind::kRead, 1, Fault::kEIO);
+  char scratch[8];
+  std::string_view result;
+  EXPECT_TRUE(file->Read(0, sizeof(scratch), scratch, &result).IsIOError());
+}
+
+TEST(SimFileSystemTest, FailedSyncDropsPendingOverwrites) {
+  SimFileSystem fs(DirImage());
+  std::unique_ptr<lightning::RandomRWFile> file;
+  SyncedPageFile(&fs, 2, &file);
+  const std::string synced(2 * kSector, 'o');
+  SIM_ASSERT_OK(file->Write(kSector / 2, std::string(kSector, 'n')));
+  SIM_ASSERT_OK(file->Write(2 * kSector, "grown"));
+  fs.FailNth(OpKind::kSync, 1, Fault::kEIO);
+  Status s = file->Sync();
+  EXPECT_TRUE(s.IsIOError() && s.message().find("EIO") != std::string::npos) << s.ToString();
+  EXPECT_EQ(ReadAt(*file, 0, 4 * kSector), synced);
+  SIM_ASSERT_OK(file->Sync());  // a retry "succeeds", but the writes are gone
+  EXPECT_EQ(fs.Crash(CrashVariant::kKeepAll, 1).files.at("/d/p"), synced);
+
+  // A device that lies about fsync: the Sync "succeeds" and persists nothing.
+  fs.IgnoreSyncsOf("/p");
+  SIM_ASSERT_OK(file->Write(0, "new"));
+  SIM_ASSERT_OK(file->Sync());
+  EXPECT_EQ(fs.Crash(CrashVariant::kDropUnsynced, 1).files.at("/d/p"), synced);
+}
+
+TEST(SimFileSystemTest, RandomRWFileStopsAtCrashAfter) {
+  SimFileSystem fs(DirImage());
+  std::unique_ptr<lightning::RandomRWFile> file;
+  SIM_ASSERT_OK(fs.NewRandomRWFile("/d/p", &file));  // a create: one mutating operation
+  EXPECT_EQ(fs.mutating_ops(), 1u);
+  fs.CrashAfter(2);
+  SIM_ASSERT_OK(file->Write(0, "one"));
+  SIM_ASSERT_OK(file->Write(10, "two"));
+  EXPECT_TRUE(fs.crashed());
+  Status s = file->Write(0, "three");
+  EXPECT_TRUE(s.IsIOError() && s.message().find("simulated crash") != std::string::npos);
+  EXPECT_TRUE(file->Sync().IsIOError());
+  char scratch[8];
+  std::string_view result;
+  EXPECT_TRUE(file->Read(0, sizeof(scratch), scratch, &result).IsIOError());
+  EXPECT_EQ(fs.mutating_ops(), 3u);
+  EXPECT_EQ(fs.LiveImage().files.at("/d/p"), std::string("one\0\0\0\0\0\0\0two", 13));
+}
+
 // ---- Observer -----------------------------------------------------------------
 
 TEST(SimFileSystemTest, ObserverSeesEveryOperation) {
@@ -607,6 +855,10 @@ class HeldTablesFileSystem final : public lightning::FileSystem {
                              std::unique_ptr<lightning::RandomAccessFile>* f) override {
     return sim_->NewRandomAccessFile(p, f);
   }
+  Status NewRandomRWFile(const std::string& p,
+                         std::unique_ptr<lightning::RandomRWFile>* f) override {
+    return sim_->NewRandomRWFile(p, f);
+  }
   bool FileExists(const std::string& p) override { return sim_->FileExists(p); }
   Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
     return sim_->GetChildren(d, n);
@@ -656,7 +908,8 @@ TEST(SimFileSystemTest, ReplayGoesPastTheReservedZerosOfAnOlderLog) {
   for (const auto& [path, bytes] : fs.LiveImage().files) {
     if (path.ends_with(".log")) {
       logs.push_back(path);
-      EXPECT_GE(bytes.size(), lightning::LogReserveBytes(options) / 2) << path << " has no reserve";
+      EXPECT_GE(bytes.size(), lightning::log::LogReserveBytes(options.write_buffer_bytes) / 2)
+          << path << " has no reserve";
     }
   }
   ASSERT_EQ(logs.size(), 2u) << "the test needs a crash with two live logs";

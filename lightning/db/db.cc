@@ -1,6 +1,7 @@
 // DB::Open chooses the engine; Scan and ScanPrefix bound any engine's iterator.
 #include "lightning/db.h"
 
+#include "lightning/btree/btree_db.h"
 #include "lightning/lsm/filename.h"
 #include "lightning/lsm/lsm_db.h"
 
@@ -73,7 +74,7 @@ Status DB::Open(const Options& options, const std::string& path, std::unique_ptr
     case Engine::kLsm:
       return LsmDB::Open(options, path, db);
     case Engine::kBTree:
-      return Status::NotSupported("the B+Tree engine is not built yet");
+      return BTreeDB::Open(options, path, db);
   }
   return Status::InvalidArgument("unknown engine");
 }

@@ -338,10 +338,10 @@ TEST_F(DBBasicTest, ErrorIfExists) {
   EXPECT_EQ("1", Get("a"));
 }
 
-TEST_F(DBBasicTest, BTreeEngineIsNotSupported) {
-  options_.engine = Engine::kBTree;
+TEST_F(DBBasicTest, UnknownEngineIsInvalidArgument) {
+  options_.engine = static_cast<Engine>(7);
   Status s = DB::Open(options_, dir_.path(), &db_);
-  EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
   EXPECT_EQ(nullptr, db_);
 }
 

@@ -80,6 +80,9 @@ class ForwardingFileSystem : public FileSystem {
   Status NewWritableFile(const std::string& p, std::unique_ptr<WritableFile>* f) override {
     return FileSystem::Default()->NewWritableFile(p, f);
   }
+  Status NewRandomRWFile(const std::string& p, std::unique_ptr<RandomRWFile>* f) override {
+    return FileSystem::Default()->NewRandomRWFile(p, f);
+  }
   bool FileExists(const std::string& p) override { return FileSystem::Default()->FileExists(p); }
   Status GetChildren(const std::string& d, std::vector<std::string>* n) override {
     return FileSystem::Default()->GetChildren(d, n);

@@ -6,6 +6,7 @@ namespace lightning {
 SequentialFile::~SequentialFile() = default;
 RandomAccessFile::~RandomAccessFile() = default;
 WritableFile::~WritableFile() = default;
+RandomRWFile::~RandomRWFile() = default;
 FileLock::~FileLock() = default;
 FileSystem::~FileSystem() = default;
 

@@ -5,8 +5,9 @@
 // signal (EINTR) are retried; short reads and writes loop until done. Errors
 // become IOError("<path>: <strerror>"), except a held lock, which is Busy.
 //
-// Appends go straight to write(2): there is no user-space buffer, so every
-// byte an Append acknowledged survives a process crash (durability.md).
+// Appends go straight to write(2), and RandomRWFile writes to pwrite(2): there
+// is no user-space buffer, so every byte a write acknowledged survives a
+// process crash (durability.md).
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -15,10 +16,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <utility>
+#include <vector>
 
 #include "lightning/file_system.h"
 
@@ -206,6 +210,97 @@ class PosixWritableFile final : public WritableFile {
   bool reserve_failed_ = false;
 };
 
+// The B+Tree's page file: pread and pwrite keep no file position, so readers
+// need no lock. View maps the file MAP_SHARED, so the page cache that pwrite
+// fills is what the mapping shows: a later Write is visible through a view
+// without a remap. Mappings are made generously larger than asked (readers
+// touch only bytes below the file's size) and never unmapped before
+// destruction, because readers may still hold an older address.
+class PosixRandomRWFile final : public RandomRWFile {
+ public:
+  PosixRandomRWFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixRandomRWFile() override {
+    for (const Mapping& m : mappings_) ::munmap(m.base, m.bytes);
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const override {
+    assert(fd_ >= 0);
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = RetryOnEintr([&] {
+        return ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
+      });
+      if (r < 0) return PosixError(path_, errno);
+      if (r == 0) break;  // end of file
+      done += static_cast<size_t>(r);
+    }
+    *result = std::string_view(scratch, done);
+    return Status::OK();
+  }
+
+  Status Write(uint64_t offset, std::string_view data) override {
+    assert(fd_ >= 0);
+    while (!data.empty()) {
+      ssize_t r = RetryOnEintr(
+          [&] { return ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset)); });
+      if (r < 0) return PosixError(path_, errno);
+      if (r == 0) return Status::IOError(path_ + ": write made no progress");
+      data.remove_prefix(static_cast<size_t>(r));
+      offset += static_cast<uint64_t>(r);
+    }
+    return Status::OK();
+  }
+
+  // fdatasync persists the data and the size a grown file needs; creating the
+  // file is SyncDir's job.
+  Status Sync() override {
+    assert(fd_ >= 0);
+    if (RetryOnEintr([&] { return ::fdatasync(fd_); }) != 0) return PosixError(path_, errno);
+    return Status::OK();
+  }
+
+  // Views stay mapped: a mapping outlives the descriptor it was made from.
+  Status Close() override {
+    if (fd_ < 0) return Status::OK();
+    Status s = CloseFd(path_, fd_);
+    fd_ = -1;
+    return s;
+  }
+
+  const char* View(uint64_t bytes) override;
+
+ private:
+  struct Mapping {
+    void* base;
+    size_t bytes;
+  };
+
+  const std::string path_;
+  int fd_;  // -1 once closed
+  std::mutex mu_;
+  std::vector<Mapping> mappings_;  // guarded by mu_; the last is the largest
+};
+
+// Rounds up to a power of two, at least kMinViewBytes, so that a growing file
+// remaps about log2(size) times. Only on 64-bit systems, where address space is
+// plentiful; past kMaxViewBytes it gives up (nullptr: the caller uses Read).
+const char* PosixRandomRWFile::View(uint64_t bytes) {
+  constexpr uint64_t kMinViewBytes = uint64_t{1} << 20;
+  constexpr uint64_t kMaxViewBytes = uint64_t{1} << 46;  // 64 TiB
+  if (sizeof(void*) < 8 || bytes > kMaxViewBytes) return nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!mappings_.empty() && mappings_.back().bytes >= bytes) {
+    return static_cast<const char*>(mappings_.back().base);
+  }
+  if (fd_ < 0) return nullptr;
+  const size_t map_bytes = static_cast<size_t>(std::bit_ceil(std::max(bytes, kMinViewBytes)));
+  void* base = ::mmap(nullptr, map_bytes, PROT_READ, MAP_SHARED, fd_, 0);
+  if (base == MAP_FAILED) return nullptr;
+  mappings_.push_back({base, map_bytes});
+  return static_cast<const char*>(base);
+}
+
 // flock(2) locks belong to the open file description, so two opens of the same
 // path conflict even within one process, which is what makes a second
 // DB::Open of an open database return Busy.
@@ -243,6 +338,14 @@ class PosixFileSystem final : public FileSystem {
     int fd = OpenRetrying(path, O_WRONLY | O_CREAT | O_TRUNC);
     if (fd < 0) return PosixError(path, errno);
     *file = std::make_unique<PosixWritableFile>(path, fd);
+    return Status::OK();
+  }
+
+  // Like NewWritableFile, creating the file does not sync its directory.
+  Status NewRandomRWFile(const std::string& path, std::unique_ptr<RandomRWFile>* file) override {
+    int fd = OpenRetrying(path, O_RDWR | O_CREAT);
+    if (fd < 0) return PosixError(path, errno);
+    *file = std::make_unique<PosixRandomRWFile>(path, fd);
     return Status::OK();
   }
 

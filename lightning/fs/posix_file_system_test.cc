@@ -210,5 +210,106 @@ TEST_F(PosixFileSystemTest, MissingPathsGiveIOErrorNamingThePath) {
   EXPECT_FALSE(fs_->FileExists(dir_ + "/absent"));
 }
 
+// ---- RandomRWFile: the B+Tree's page file ---------------------------------
+
+// Reads [offset, offset + n) through `file`, short at the end of the file.
+std::string ReadAt(const RandomRWFile& file, uint64_t offset, size_t n) {
+  std::string scratch(n, '\0');
+  std::string_view result;
+  Status s = file.Read(offset, n, scratch.data(), &result);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(result.empty() || result.data() == scratch.data()) << "result not in scratch";
+  return std::string(result);
+}
+
+TEST_F(PosixFileSystemTest, RandomRWFileCreatesAndReopensWithoutTruncating) {
+  const std::string path = dir_ + "/pages";
+  std::unique_ptr<RandomRWFile> file;
+  ASSERT_TRUE(fs_->NewRandomRWFile(path, &file).ok());
+  EXPECT_TRUE(fs_->FileExists(path));
+  uint64_t size = 1;
+  ASSERT_TRUE(fs_->GetFileSize(path, &size).ok());
+  EXPECT_EQ(size, 0u);  // created empty
+  ASSERT_TRUE(file->Write(0, "first version").ok());
+  ASSERT_TRUE(file->Sync().ok());
+  ASSERT_TRUE(file->Close().ok());
+  ASSERT_TRUE(file->Close().ok());  // closes once; a second Close does nothing
+  file.reset();
+
+  ASSERT_TRUE(fs_->NewRandomRWFile(path, &file).ok());
+  EXPECT_EQ(ReadAt(*file, 0, 100), "first version");
+  ASSERT_TRUE(file->Write(0, "FIRST").ok());
+  EXPECT_EQ(ReadAt(*file, 0, 100), "FIRST version");
+  ASSERT_TRUE(file->Close().ok());
+  EXPECT_EQ(ReadFile(path), "FIRST version");
+}
+
+TEST_F(PosixFileSystemTest, RandomRWFileWritesAtOffsetsWithAZeroGap) {
+  const std::string path = dir_ + "/pages";
+  std::unique_ptr<RandomRWFile> file;
+  ASSERT_TRUE(fs_->NewRandomRWFile(path, &file).ok());
+  constexpr uint64_t kTail = 10000;
+  ASSERT_TRUE(file->Write(kTail, "tail").ok());
+  ASSERT_TRUE(file->Write(0, "head").ok());
+  ASSERT_TRUE(file->Write(2, "AD").ok());  // overwrites in place
+  ASSERT_TRUE(file->Write(50, "").ok());   // writes nothing
+  const std::string expected = "heAD" + std::string(kTail - 4, '\0') + "tail";
+  EXPECT_EQ(ReadAt(*file, 0, expected.size()), expected);
+  EXPECT_EQ(ReadAt(*file, 4, 8), std::string(8, '\0'));  // the gap reads as zeros
+  // Writes reach the OS at once: another reader sees them before Sync.
+  EXPECT_EQ(ReadFile(path), expected);
+  // Reads are short only at the end of the file.
+  EXPECT_EQ(ReadAt(*file, kTail + 1, 100), "ail");
+  EXPECT_EQ(ReadAt(*file, kTail + 4, 100), "");
+  EXPECT_EQ(ReadAt(*file, kTail + 1000, 100), "");
+  ASSERT_TRUE(file->Sync().ok());
+  uint64_t size = 0;
+  ASSERT_TRUE(fs_->GetFileSize(path, &size).ok());
+  EXPECT_EQ(size, expected.size());
+  ASSERT_TRUE(file->Close().ok());
+}
+
+// A view is a shared mapping: writes made after it was taken show through it,
+// also past the size the file had then, and growing the view leaves the older
+// address readable (a reader may still hold it) until destruction.
+TEST_F(PosixFileSystemTest, RandomRWFileViewSeesLaterWrites) {
+  const std::string path = dir_ + "/pages";
+  std::unique_ptr<RandomRWFile> file;
+  ASSERT_TRUE(fs_->NewRandomRWFile(path, &file).ok());
+  ASSERT_TRUE(file->Write(0, std::string(4096, 'a')).ok());
+  const char* view = file->View(4096);
+  if (view == nullptr) GTEST_SKIP() << "this file system does not map files";
+  EXPECT_EQ(std::string(view, 4096), std::string(4096, 'a'));
+  ASSERT_TRUE(file->Write(100, "XYZ").ok());
+  EXPECT_EQ(std::string(view + 99, 5), "aXYZa");
+  ASSERT_TRUE(file->Write(4096, "grown").ok());  // past the size at View, inside the mapping
+  EXPECT_EQ(std::string(view + 4096, 5), "grown");
+  EXPECT_EQ(file->View(4101), view);  // the mapping already covers it: no remap
+
+  constexpr uint64_t kFar = 3 << 20;  // beyond the first mapping
+  ASSERT_TRUE(file->Write(kFar, "far").ok());
+  const char* larger = file->View(kFar + 3);
+  ASSERT_NE(larger, nullptr);
+  EXPECT_EQ(std::string(larger + kFar, 3), "far");
+  EXPECT_EQ(std::string(larger + 99, 5), "aXYZa");
+  ASSERT_TRUE(file->Write(100, "Q").ok());
+  EXPECT_EQ(view[100], 'Q') << "the older view went stale";
+  EXPECT_EQ(larger[100], 'Q');
+  ASSERT_TRUE(file->Close().ok());
+  EXPECT_EQ(std::string(view + 99, 5), "aQYZa") << "a view must outlive Close";
+}
+
+TEST_F(PosixFileSystemTest, RandomRWFileErrorsNameThePath) {
+  const std::string missing = dir_ + "/no/such/dir";
+  std::unique_ptr<RandomRWFile> file;
+  Status s = fs_->NewRandomRWFile(missing + "/pages", &file);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.message().find(missing + "/pages"), std::string::npos) << s.ToString();
+  EXPECT_EQ(file, nullptr);
+  s = fs_->NewRandomRWFile(dir_, &file);  // a directory cannot be opened for writing
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.message().find(dir_), std::string::npos) << s.ToString();
+}
+
 }  // namespace
 }  // namespace lightning

@@ -44,11 +44,19 @@ std::string ManifestFileName(const std::string& dir, uint64_t number) {
 }
 std::string CurrentFileName(const std::string& dir) { return dir + "/CURRENT"; }
 std::string LockFileName(const std::string& dir) { return dir + "/LOCK"; }
+std::string PagesFileName(const std::string& dir) { return dir + "/PAGES"; }
+
+std::string ParentDir(const std::string& dir) {
+  size_t slash = dir.find_last_of('/', dir.find_last_not_of('/'));
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : dir.substr(0, slash);
+}
 
 bool ParseFileName(std::string_view name, uint64_t* number, FileType* type) {
   *number = 0;
   if (name == "CURRENT") return *type = FileType::kCurrent, true;
   if (name == "LOCK") return *type = FileType::kLock, true;
+  if (name == "PAGES") return *type = FileType::kPages, true;
   if (name.starts_with("MANIFEST-")) {
     *type = FileType::kManifest;
     return ParseNumber(name.substr(9), number);

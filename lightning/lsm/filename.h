@@ -5,6 +5,8 @@
 //   MANIFEST-NNNNNN   manifest: the log of version edits (version_set.h)
 //   CURRENT           names the live manifest (see SetCurrentFile)
 //   LOCK              held (flock) while the database is open
+//   PAGES             the B+Tree engine's page file (lightning/btree/); the
+//                     B+Tree shares the log and lock names, not the others
 //   NNNNNN.dbtmp      a file being written before it is renamed into place
 //
 // File numbers come from one counter and are never reused, also across
@@ -20,7 +22,7 @@
 
 namespace lightning {
 
-enum class FileType { kLog, kTable, kManifest, kCurrent, kLock, kTemp };
+enum class FileType { kLog, kTable, kManifest, kCurrent, kLock, kTemp, kPages };
 
 std::string LogFileName(const std::string& dir, uint64_t number);
 std::string TableFileName(const std::string& dir, uint64_t number);
@@ -28,6 +30,9 @@ std::string ManifestFileName(const std::string& dir, uint64_t number);
 std::string CurrentFileName(const std::string& dir);
 std::string LockFileName(const std::string& dir);
 std::string TempFileName(const std::string& dir, uint64_t number);
+std::string PagesFileName(const std::string& dir);
+// The directory holding `dir` ("." for a relative name without a slash).
+std::string ParentDir(const std::string& dir);
 
 // Recognizes a directory entry's name; false for names that are not ours.
 bool ParseFileName(std::string_view name, uint64_t* number, FileType* type);

@@ -373,7 +373,7 @@ Status LsmDB::SwitchMemTable(std::unique_lock<std::mutex>& lock) {
   (void)log_file_->Close();
   log_file_ = std::move(file);
   log_ = std::make_unique<log::Writer>(log_file_.get(), options_.log_buffer_bytes,
-                                       LogReserveBytes(options_));
+                                       log::LogReserveBytes(options_.write_buffer_bytes));
   log_number_ = number;
   imm_ = std::move(mem_);
   mem_ = std::make_shared<MemTable>(options_.write_buffer_bytes);

@@ -50,14 +50,6 @@
 
 namespace lightning {
 
-// Space each write-ahead log keeps reserved past its records
-// (WritableFile::ReserveAhead): a sync write then pays for its data, not also
-// for a grown file size. A quarter of the memtable's budget, at most 1 MiB
-// (one size change per 512 KiB of log): a log holds about one memtable.
-inline uint64_t LogReserveBytes(const Options& options) {
-  return std::clamp<uint64_t>(options.write_buffer_bytes / 4, 4096, 1 << 20);
-}
-
 class LsmDB final : public DB {
  public:
   static Status Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db);

@@ -27,12 +27,6 @@
 namespace lightning {
 namespace {
 
-std::string ParentDir(const std::string& dir) {
-  size_t slash = dir.find_last_of('/', dir.find_last_not_of('/'));
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : dir.substr(0, slash);
-}
-
 Status ValidateOptions(const Options& o) {
   if (o.write_buffer_bytes < 4096 || o.block_bytes < 64 || o.block_restart_interval < 1 ||
       o.target_file_bytes < 4096 || o.max_level1_bytes < 4096 || o.bloom_bits_per_key < 0 ||
@@ -75,6 +69,10 @@ Status LsmDB::Recover() {
   }
   Status s = fs->LockFile(LockFileName(dir_), &lock_file_);
   if (!s.ok()) return s;
+  if (fs->FileExists(PagesFileName(dir_))) {
+    return Status::InvalidArgument(dir_ +
+                                   ": holds a B+Tree database (open it with Engine::kBTree)");
+  }
 
   std::vector<uint64_t> logs;
   if (!fs->FileExists(CurrentFileName(dir_))) {
@@ -94,7 +92,7 @@ Status LsmDB::Recover() {
   if (s.ok()) s = fs->SyncDir(dir_);  // the new log and tables, before the manifest names them
   if (!s.ok()) return s;
   log_ = std::make_unique<log::Writer>(log_file_.get(), options_.log_buffer_bytes,
-                                       LogReserveBytes(options_));
+                                       log::LogReserveBytes(options_.write_buffer_bytes));
   edit.SetLogNumber(log_number_);
   s = versions_.WriteNewManifest(&edit, nullptr);
   if (!s.ok()) return s;

@@ -20,6 +20,7 @@
 // Thread safety: not thread-safe; the caller serializes all calls.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -29,6 +30,14 @@
 #include "lightning/status.h"
 
 namespace lightning::log {
+
+// Space each write-ahead log keeps reserved past its records
+// (WritableFile::ReserveAhead): a sync write then pays for its data, not also
+// for a grown file size. A quarter of the engine's write buffer, at most 1 MiB
+// (one size change per 512 KiB of log): a log holds about one write buffer.
+inline uint64_t LogReserveBytes(uint64_t write_buffer_bytes) {
+  return std::clamp<uint64_t>(write_buffer_bytes / 4, 4096, 1 << 20);
+}
 
 class Writer {
  public:

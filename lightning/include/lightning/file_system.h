@@ -6,15 +6,17 @@
 // any operation. The POSIX implementation is FileSystem::Default().
 //
 // Durability rules the engine relies on, which a FileSystem must model:
-//  - WritableFile::Append hands bytes to the OS (they survive a process crash)
-//    but they are durable only after WritableFile::Sync returned OK.
+//  - WritableFile::Append and RandomRWFile::Write hand bytes to the OS (they
+//    survive a process crash) but they are durable only after the file's Sync
+//    returned OK.
 //  - Creating, renaming or removing a file is durable only after SyncDir on
 //    its directory returned OK.
 //  - After a failed Sync the file's unsynced bytes may be gone; the caller must
 //    not retry and believe a later success.
 //
 // Thread safety: a FileSystem and a RandomAccessFile may be used from many
-// threads at once; a SequentialFile or WritableFile by one thread at a time.
+// threads at once; a SequentialFile or WritableFile by one thread at a time; a
+// RandomRWFile as its class comment says.
 #pragma once
 
 #include <cstddef>
@@ -73,6 +75,36 @@ class WritableFile {
   virtual void ReserveAhead(uint64_t bytes) { (void)bytes; }
 };
 
+// Reads and writes at offsets: the B+Tree's page file. Read may be called from
+// many threads at once, also while one thread writes; Write, Sync and Close
+// from one thread at a time.
+class RandomRWFile {
+ public:
+  virtual ~RandomRWFile();
+  // Reads up to n bytes at offset into scratch; *result points into scratch.
+  // Short only at end of file.
+  virtual Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const = 0;
+  // Writes the bytes at offset, extending the file if needed (a gap reads as
+  // zeros); handed to the OS before returning, so they survive a process crash.
+  virtual Status Write(uint64_t offset, std::string_view data) = 0;
+  // Makes every write so far durable (fdatasync). After a failed Sync the
+  // unsynced writes may be gone; do not retry and believe a later success.
+  virtual Status Sync() = 0;
+  // REQUIRES: no Read or View runs at the same time or later. Views already
+  // returned stay readable until destruction.
+  virtual Status Close() = 0;
+  // A read-only memory view of the file's first `bytes` bytes, valid until the
+  // object is destroyed, that reflects every later Write (a shared mapping).
+  // The caller reads only bytes the file holds (below its size: past the end
+  // a mapping faults). nullptr when the file system cannot map (the caller
+  // then uses Read). A call with a larger `bytes` may return a new address;
+  // earlier views stay valid until destruction.
+  virtual const char* View(uint64_t bytes) {
+    (void)bytes;
+    return nullptr;
+  }
+};
+
 // Held while a database is open; released by UnlockFile.
 class FileLock {
  public:
@@ -92,6 +124,9 @@ class FileSystem {
                                      std::unique_ptr<RandomAccessFile>* file) = 0;
   // Creates the file, or truncates an existing one.
   virtual Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* file) = 0;
+  // Opens the file for reads and writes at offsets, creating it (empty) if it
+  // does not exist; never truncates.
+  virtual Status NewRandomRWFile(const std::string& path, std::unique_ptr<RandomRWFile>* file) = 0;
 
   virtual bool FileExists(const std::string& path) = 0;
   // Names (not paths) of the entries of a directory, without "." and "..".

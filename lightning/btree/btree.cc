@@ -1,0 +1,776 @@
+#include "lightning/btree/btree.h"
+
+#include <algorithm>
+#include <cassert>
+#include <functional>
+
+namespace lightning::btree {
+namespace {
+
+// The key or value of `bytes` stored in the overflow run starting at `run`.
+Status ReadRun(const Pager& pager, PageId run, uint64_t bytes, uint64_t max_txn, bool verify,
+               std::string* out) {
+  out->clear();
+  out->reserve(bytes);
+  for (uint64_t i = 0; i < OverflowPages(bytes); i++) {
+    PageRef ref;
+    Status s = pager.Read(run + i, PageType::kOverflow, max_txn, verify, &ref);
+    if (!s.ok()) return s;
+    const size_t n = std::min<uint64_t>(kOverflowPayloadBytes, bytes - out->size());
+    out->append(ref.data() + kPageHeaderBytes, n);
+  }
+  return Status::OK();
+}
+
+// The cell's whole key: its inline bytes, or its run read into *storage.
+Status CellKey(const Pager& pager, const Cell& c, uint64_t max_txn, bool verify,
+               std::string* storage, std::string_view* key) {
+  if (c.key_run == 0) {
+    *key = c.key;
+    return Status::OK();
+  }
+  Status s = ReadRun(pager, c.key_run, c.key_bytes, max_txn, verify, storage);
+  if (s.ok() && std::string_view(*storage).substr(0, kKeyPrefixBytes) != c.key) {
+    s = Status::Corruption(pager.path() + ": overflow key at page " + std::to_string(c.key_run) +
+                           " does not match its prefix");
+  }
+  *key = *storage;
+  return s;
+}
+
+// *cmp is <0, 0 or >0 as `target` sorts before, equal to or after the cell's key.
+Status Compare(const Pager& pager, const Cell& c, std::string_view target, uint64_t max_txn,
+               bool verify, int* cmp) {
+  if (c.key_run == 0) {
+    *cmp = target.compare(c.key);
+    return Status::OK();
+  }
+  *cmp = target.substr(0, kKeyPrefixBytes).compare(c.key);
+  if (*cmp != 0) return Status::OK();
+  if (target.size() <= kKeyPrefixBytes) {  // a prefix of the longer key
+    *cmp = -1;
+    return Status::OK();
+  }
+  std::string storage;
+  std::string_view key;
+  Status s = CellKey(pager, c, max_txn, verify, &storage, &key);
+  if (s.ok()) *cmp = target.compare(key);
+  return s;
+}
+
+// The child of a branch whose range holds `target`: the last cell i >= 1 with
+// key(i) <= target, else 0.
+Status ChildIndex(const Pager& pager, const NodeView& node, std::string_view target,
+                  uint64_t max_txn, bool verify, int* index) {
+  int lo = 1, hi = node.count();
+  while (lo < hi) {
+    const int mid = lo + (hi - lo) / 2;
+    Cell c;
+    int cmp = 0;
+    Status s = node.CellAt(mid, &c);
+    if (s.ok()) s = Compare(pager, c, target, max_txn, verify, &cmp);
+    if (!s.ok()) return s;
+    if (cmp >= 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  *index = lo - 1;
+  return Status::OK();
+}
+
+// The first cell of a leaf whose key is >= target (count() if none); *equal
+// if its key is target.
+Status LowerBound(const Pager& pager, const NodeView& node, std::string_view target,
+                  uint64_t max_txn, bool verify, int* index, bool* equal) {
+  int lo = 0, hi = node.count();
+  *equal = false;
+  while (lo < hi) {
+    const int mid = lo + (hi - lo) / 2;
+    Cell c;
+    int cmp = 0;
+    Status s = node.CellAt(mid, &c);
+    if (s.ok()) s = Compare(pager, c, target, max_txn, verify, &cmp);
+    if (!s.ok()) return s;
+    if (cmp > 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+      if (cmp == 0) *equal = true;
+    }
+  }
+  *index = lo;
+  return Status::OK();
+}
+
+Status ReadNodePage(const Pager& pager, PageId id, uint32_t level, uint64_t max_txn, bool verify,
+                    PageRef* ref, NodeView* node) {
+  Status s = pager.Read(id, level == 1 ? PageType::kLeaf : PageType::kBranch, max_txn, verify, ref);
+  if (s.ok()) s = node->Init(ref->data(), id);
+  if (!s.ok() && s.IsCorruption() && s.message().find(pager.path()) == std::string::npos) {
+    s = Status::Corruption(pager.path() + ": " + s.message());
+  }
+  return s;
+}
+
+}  // namespace
+
+// --- Lookups -------------------------------------------------------------------
+
+Status TreeGet(const Pager& pager, const TreeRoot& tree, std::string_view key, bool verify,
+               std::string* value) {
+  PageId id = tree.root;
+  if (id == 0) return Status::NotFound(std::string_view());
+  for (uint32_t level = tree.height;; level--) {
+    PageRef ref;
+    NodeView node;
+    Status s = ReadNodePage(pager, id, level, tree.txn, verify, &ref, &node);
+    if (!s.ok()) return s;
+    Cell c;
+    if (level > 1) {
+      int i = 0;
+      s = ChildIndex(pager, node, key, tree.txn, verify, &i);
+      if (s.ok()) s = node.CellAt(i, &c);
+      if (!s.ok()) return s;
+      id = c.child;
+      continue;
+    }
+    int i = 0;
+    bool equal = false;
+    s = LowerBound(pager, node, key, tree.txn, verify, &i, &equal);
+    if (!s.ok()) return s;
+    if (!equal) return Status::NotFound(std::string_view());
+    s = node.CellAt(i, &c);
+    if (!s.ok()) return s;
+    if (c.value_run != 0)
+      return ReadRun(pager, c.value_run, c.value_bytes, tree.txn, verify, value);
+    value->assign(c.value);
+    return Status::OK();
+  }
+}
+
+namespace {
+
+// A cursor: the path from the root to the current leaf cell.
+class TreeIterator final : public Iterator {
+ public:
+  TreeIterator(const Pager* pager, const TreeRoot& tree, bool verify,
+               std::function<void()> on_destroy)
+      : pager_(*pager), tree_(tree), verify_(verify), on_destroy_(std::move(on_destroy)) {}
+  ~TreeIterator() override {
+    if (on_destroy_) on_destroy_();
+  }
+
+  bool Valid() const override { return valid_; }
+  void SeekToFirst() override { SeekEnd(true); }
+  void SeekToLast() override { SeekEnd(false); }
+  void Seek(std::string_view target) override {
+    if (!Reset()) return;
+    PageId id = tree_.root;
+    for (uint32_t depth = 0; depth < tree_.height; depth++) {
+      if (!Load(depth, id)) return;
+      Level& l = path_[depth];
+      Status s;
+      if (depth + 1 < tree_.height) {
+        s = ChildIndex(pager_, l.node, target, tree_.txn, verify_, &l.index);
+        Cell c;
+        if (s.ok()) s = l.node.CellAt(l.index, &c);
+        id = c.child;
+      } else {
+        bool equal = false;
+        s = LowerBound(pager_, l.node, target, tree_.txn, verify_, &l.index, &equal);
+      }
+      if (!s.ok()) return Fail(s);
+    }
+    if (path_.back().index == path_.back().node.count()) {
+      path_.back().index--;
+      return Step(true);
+    }
+    Settle();
+  }
+  void Next() override {
+    assert(valid_);
+    Step(true);
+  }
+  void Prev() override {
+    assert(valid_);
+    Step(false);
+  }
+  std::string_view key() const override { return key_; }
+  std::string_view value() const override { return value_; }
+  Status status() const override { return status_; }
+
+ private:
+  struct Level {
+    PageRef ref;
+    NodeView node;
+    int index = 0;
+  };
+
+  bool Reset() {
+    valid_ = false;
+    if (!status_.ok()) return false;
+    path_.assign(tree_.height, Level());
+    return tree_.root != 0;
+  }
+  void Fail(const Status& s) {
+    valid_ = false;
+    status_ = s;
+  }
+  bool Load(uint32_t depth, PageId id) {
+    Level& l = path_[depth];
+    Status s = ReadNodePage(pager_, id, tree_.height - depth, tree_.txn, verify_, &l.ref, &l.node);
+    if (!s.ok()) Fail(s);
+    return s.ok();
+  }
+  // From the cell path_[depth] points at, down to the first (or last) leaf cell.
+  bool Descend(uint32_t depth, bool first) {
+    for (; depth + 1 < tree_.height; depth++) {
+      Cell c;
+      Status s = path_[depth].node.CellAt(path_[depth].index, &c);
+      if (!s.ok()) {
+        Fail(s);
+        return false;
+      }
+      if (!Load(depth + 1, c.child)) return false;
+      path_[depth + 1].index = first ? 0 : path_[depth + 1].node.count() - 1;
+    }
+    return true;
+  }
+  void SeekEnd(bool first) {
+    if (!Reset() || !Load(0, tree_.root)) return;
+    path_[0].index = first ? 0 : path_[0].node.count() - 1;
+    if (Descend(0, first)) Settle();
+  }
+  // The next (or previous) leaf cell, climbing as far as needed.
+  void Step(bool forward) {
+    int depth = static_cast<int>(tree_.height) - 1;
+    for (; depth >= 0; depth--) {
+      Level& l = path_[depth];
+      if (forward ? l.index + 1 < l.node.count() : l.index > 0) {
+        l.index += forward ? 1 : -1;
+        break;
+      }
+    }
+    if (depth < 0) {
+      valid_ = false;
+      return;
+    }
+    if (Descend(depth, forward)) Settle();
+  }
+  void Settle() {
+    const Level& l = path_.back();
+    Cell c;
+    Status s = l.node.CellAt(l.index, &c);
+    if (s.ok()) s = CellKey(pager_, c, tree_.txn, verify_, &key_storage_, &key_);
+    if (s.ok() && c.value_run != 0) {
+      s = ReadRun(pager_, c.value_run, c.value_bytes, tree_.txn, verify_, &value_storage_);
+      value_ = value_storage_;
+    } else {
+      value_ = c.value;
+    }
+    if (!s.ok()) return Fail(s);
+    valid_ = true;
+  }
+
+  const Pager& pager_;
+  const TreeRoot tree_;
+  const bool verify_;
+  std::function<void()> on_destroy_;
+  std::vector<Level> path_;  // path_[0] is the root, path_.back() the leaf
+  bool valid_ = false;
+  Status status_;
+  std::string_view key_, value_;
+  std::string key_storage_, value_storage_;
+};
+
+}  // namespace
+
+std::unique_ptr<Iterator> NewTreeIterator(const Pager* pager, const TreeRoot& tree, bool verify,
+                                          std::function<void()> on_destroy) {
+  return std::make_unique<TreeIterator>(pager, tree, verify, std::move(on_destroy));
+}
+
+// --- Updates -------------------------------------------------------------------
+
+// A cell of a node being rebuilt. Its views point into pages the writer holds,
+// into the ops, or into the writer's storage.
+struct TreeWriter::Entry {
+  std::string_view key;  // the whole key; "" for a branch's first child
+  PageId key_run = 0;
+  std::string_view value;
+  uint32_t value_bytes = 0;
+  PageId value_run = 0;
+  PageId child = 0;
+  size_t fill = kNodeCapacityBytes;  // bytes used in `child`, if this transaction built it
+
+  Cell ToCell() const {
+    Cell c;
+    c.key = key_run != 0 ? key.substr(0, kKeyPrefixBytes) : key;
+    c.key_bytes = static_cast<uint32_t>(key.size());
+    c.key_run = key_run;
+    c.value = value;
+    c.value_bytes = value_bytes;
+    c.value_run = value_run;
+    c.child = child;
+    return c;
+  }
+};
+
+struct TreeWriter::Node {
+  PageId id = 0;  // 0: the empty tree's missing root leaf
+  bool leaf = true;
+  std::vector<Entry> entries;
+};
+
+std::string_view TreeWriter::Keep(std::string s) { return storage_.emplace_back(std::move(s)); }
+
+Status TreeWriter::ReadNode(PageId id, uint32_t level, Node* node) {
+  node->id = id;
+  node->leaf = level == 1;
+  node->entries.clear();
+  if (id == 0) return Status::OK();
+  PageRef& ref = held_.emplace_back();
+  NodeView view;
+  Status s = ReadNodePage(*pager_, id, level, txn_, true, &ref, &view);
+  if (!s.ok()) return s;
+  node->entries.resize(view.count());
+  for (int i = 0; i < view.count(); i++) {
+    Cell c;
+    s = view.CellAt(i, &c);
+    if (!s.ok()) return s;
+    Entry& e = node->entries[i];
+    if (c.key_run != 0) {
+      std::string key;
+      std::string_view full;
+      s = CellKey(*pager_, c, txn_, true, &key, &full);
+      if (!s.ok()) return s;
+      e.key = Keep(std::move(key));
+    } else {
+      e.key = c.key;
+    }
+    e.key_run = c.key_run;
+    e.value = c.value;
+    e.value_bytes = c.value_bytes;
+    e.value_run = c.value_run;
+    e.child = c.child;
+  }
+  return Status::OK();
+}
+
+PageId TreeWriter::WriteRun(std::string_view data) {
+  const uint64_t pages = OverflowPages(data.size());
+  const PageId first = pager_->Allocate(pages);
+  for (uint64_t i = 0; i < pages; i++) {
+    PageBuffer buffer = NewPageBuffer();
+    EncodeOverflowPage(first + i, txn_, data, i, buffer.get());
+    pager_->Put(first + i, std::move(buffer));
+  }
+  return first;
+}
+
+void TreeWriter::RetireCellRuns(const Entry& e) {
+  if (e.key_run != 0) pager_->Retire(e.key_run, OverflowPages(e.key.size()), txn_);
+  if (e.value_run != 0) pager_->Retire(e.value_run, OverflowPages(e.value_bytes), txn_);
+}
+
+Status TreeWriter::NewEntryForOp(const TreeOp& op, Entry* e) {
+  assert(op.key.size() <= UINT32_MAX && op.value.size() <= UINT32_MAX);
+  if (e->key_run == 0 && !KeyInline(op.key.size())) e->key_run = WriteRun(op.key);
+  e->key = op.key;
+  e->value_bytes = static_cast<uint32_t>(op.value.size());
+  e->value = {};
+  e->value_run = 0;
+  const size_t key_part = e->key_run != 0 ? kKeyPrefixBytes + 8 : op.key.size();
+  if (InlineValueFits(key_part, op.value.size())) {
+    e->value = op.value;
+  } else {
+    e->value_run = WriteRun(op.value);
+  }
+  return Status::OK();
+}
+
+Status TreeWriter::Apply(const std::vector<TreeOp>& ops, TreeRoot* result) {
+  *result = base_;
+  result->txn = txn_;
+  if (ops.empty()) return Status::OK();
+  uint32_t height = std::max<uint32_t>(base_.height, 1);
+  std::vector<Entry> out;
+  Status s = ApplyNode(base_.root, height, ops.data(), ops.size(), &out);
+  // Too many nodes at the top: grow a level until one root holds them.
+  while (s.ok() && out.size() > 1) {
+    std::vector<Entry> up;
+    s = Pack(PageType::kBranch, out, false, &up);
+    out = std::move(up);
+    height++;
+  }
+  if (!s.ok()) return s;
+  PageId root = out.empty() ? 0 : out[0].child;
+  if (root == 0) height = 0;
+  // A root branch with one child gives way to the child.
+  while (height > 1) {
+    Node node;
+    s = ReadNode(root, height, &node);
+    if (!s.ok()) return s;
+    if (node.entries.size() != 1) break;
+    pager_->Retire(root, 1, txn_);
+    root = node.entries[0].child;
+    height--;
+  }
+  result->root = root;
+  result->height = height;
+  result->entries = static_cast<uint64_t>(static_cast<int64_t>(base_.entries) + entries_delta_);
+  held_.clear();
+  storage_.clear();
+  return Status::OK();
+}
+
+Status TreeWriter::ApplyNode(PageId id, uint32_t level, const TreeOp* ops, size_t n,
+                             std::vector<Entry>* out) {
+  Node node;
+  Status s = ReadNode(id, level, &node);
+  if (!s.ok()) return s;
+  if (id != 0) pager_->Retire(id, 1, txn_);
+  return node.leaf ? ApplyLeaf(node, ops, n, out) : ApplyBranch(node, level, ops, n, out);
+}
+
+Status TreeWriter::ApplyLeaf(const Node& node, const TreeOp* ops, size_t n,
+                             std::vector<Entry>* out) {
+  const std::vector<Entry>& old = node.entries;
+  const bool append = old.empty() || ops[0].key > old.back().key;
+  std::vector<Entry> merged;
+  merged.reserve(old.size() + n);
+  size_t i = 0, j = 0;
+  while (i < old.size() || j < n) {
+    const int cmp = i == old.size() ? 1 : j == n ? -1 : old[i].key.compare(ops[j].key);
+    if (cmp < 0) {
+      merged.push_back(old[i++]);
+      continue;
+    }
+    Entry e;
+    if (cmp == 0) {  // replaced or deleted: its value run goes; a kept key keeps its run
+      const Entry& was = old[i++];
+      if (ops[j].put) {
+        if (was.value_run != 0) pager_->Retire(was.value_run, OverflowPages(was.value_bytes), txn_);
+        e.key_run = was.key_run;
+      } else {
+        RetireCellRuns(was);
+        entries_delta_--;
+      }
+    } else if (ops[j].put) {
+      entries_delta_++;
+    }
+    if (ops[j].put) {
+      Status s = NewEntryForOp(ops[j], &e);
+      if (!s.ok()) return s;
+      merged.push_back(e);
+    }
+    j++;
+  }
+  if (merged.empty()) return Status::OK();
+  return Pack(PageType::kLeaf, merged, append, out);
+}
+
+Status TreeWriter::ApplyBranch(const Node& node, uint32_t level, const TreeOp* ops, size_t n,
+                               std::vector<Entry>* out) {
+  const std::vector<Entry>& old = node.entries;
+  std::vector<Entry> children;
+  children.reserve(old.size() + 4);
+  // The child whose range holds `key`: the last i >= 1 with old[i].key <= key, else 0.
+  auto child_of = [&old](std::string_view key) {
+    auto it = std::upper_bound(old.begin() + 1, old.end(), key,
+                               [](std::string_view k, const Entry& e) { return k < e.key; });
+    return static_cast<size_t>(it - old.begin()) - 1;
+  };
+  const bool append = child_of(ops[0].key) == old.size() - 1;
+  size_t next = 0;  // the first child not yet copied
+  for (size_t j = 0; j < n;) {
+    const size_t i = child_of(ops[j].key);
+    children.insert(children.end(), old.begin() + next, old.begin() + i);
+    size_t k = j + 1;
+    if (i + 1 < old.size()) {
+      while (k < n && ops[k].key < old[i + 1].key) k++;
+    } else {
+      k = n;
+    }
+    std::vector<Entry> replaced;
+    Status s = ApplyNode(old[i].child, level - 1, ops + j, k - j, &replaced);
+    if (!s.ok()) return s;
+    if (replaced.empty()) {
+      if (old[i].key_run != 0)
+        pager_->Retire(old[i].key_run, OverflowPages(old[i].key.size()), txn_);
+    } else {
+      replaced[0].key = old[i].key;  // the subtree's lower bound is unchanged
+      replaced[0].key_run = old[i].key_run;
+      children.insert(children.end(), replaced.begin(), replaced.end());
+    }
+    next = i + 1;
+    j = k;
+  }
+  children.insert(children.end(), old.begin() + next, old.end());
+  Status s = MergeSmallChildren(level - 1, &children);
+  if (!s.ok() || children.empty()) return s;
+  // The first child has no lower bound in this node: a separator that moved
+  // there (its left neighbours are gone) is dropped.
+  if (children[0].key_run != 0) {
+    pager_->Retire(children[0].key_run, OverflowPages(children[0].key.size()), txn_);
+  }
+  children[0].key = {};
+  children[0].key_run = 0;
+  return Pack(PageType::kBranch, children, append, out);
+}
+
+// A child this transaction left under a quarter full is merged with a
+// neighbour when the two fit in one page; else it stays as it is (it holds
+// at least one cell, and merging with a full neighbour would only split again).
+Status TreeWriter::MergeSmallChildren(uint32_t child_level, std::vector<Entry>* children) {
+  std::vector<Entry>& c = *children;
+  const PageType type = child_level == 1 ? PageType::kLeaf : PageType::kBranch;
+  for (size_t i = 0; i < c.size();) {
+    bool merged = false;
+    if (c[i].fill < kNodeCapacityBytes / 4) {
+      // The left neighbour first, then the right one.
+      for (size_t left : {i - 1, i}) {
+        if (left > i || left + 1 >= c.size()) continue;  // i - 1 wrapped, or no right one
+        Status s = MergePair(type, child_level, &c, left, &merged);
+        if (!s.ok()) return s;
+        if (merged) {
+          i = left;  // the merged node may still be small
+          break;
+        }
+      }
+    }
+    if (!merged) i++;
+  }
+  return Status::OK();
+}
+
+// Merges children left and left + 1 into one node if their cells fit in one.
+Status TreeWriter::MergePair(PageType type, uint32_t child_level, std::vector<Entry>* children,
+                             size_t left, bool* merged) {
+  std::vector<Entry>& c = *children;
+  const size_t right = left + 1;
+  *merged = false;
+  Node a, b;
+  Status s = ReadNode(c[left].child, child_level, &a);
+  if (s.ok()) s = ReadNode(c[right].child, child_level, &b);
+  if (!s.ok()) return s;
+  std::vector<Entry> combined = std::move(a.entries);
+  if (!b.leaf) {  // the separator comes down as the right node's first key
+    b.entries[0].key = c[right].key;
+    b.entries[0].key_run = c[right].key_run;
+  }
+  combined.insert(combined.end(), b.entries.begin(), b.entries.end());
+  size_t bytes = 0;
+  for (const Entry& e : combined) bytes += NodeCellBytes(type, e.ToCell());
+  if (bytes > kNodeCapacityBytes) return Status::OK();
+  pager_->Retire(a.id, 1, txn_);
+  pager_->Retire(b.id, 1, txn_);
+  if (b.leaf && c[right].key_run != 0) {  // leaves need no separator between them
+    pager_->Retire(c[right].key_run, OverflowPages(c[right].key.size()), txn_);
+  }
+  std::vector<Entry> out;
+  s = Pack(type, combined, false, &out);
+  if (!s.ok()) return s;
+  assert(out.size() == 1);
+  out[0].key = c[left].key;
+  out[0].key_run = c[left].key_run;
+  c[left] = out[0];
+  c.erase(c.begin() + right);
+  *merged = true;
+  return Status::OK();
+}
+
+Status TreeWriter::Pack(PageType type, std::vector<Entry>& entries, bool append,
+                        std::vector<Entry>* out) {
+  assert(!entries.empty());
+  const bool branch = type == PageType::kBranch;
+  if (branch) {
+    assert(entries[0].key.empty() && entries[0].key_run == 0);
+  }
+  size_t total = 0;
+  for (const Entry& e : entries) total += NodeCellBytes(type, e.ToCell());
+  const size_t pages = std::max<size_t>(1, (total + kNodeCapacityBytes - 1) / kNodeCapacityBytes);
+  const size_t target = append ? kNodeCapacityBytes : total / pages;
+
+  NodeBuilder builder(type);
+  Entry page_entry;  // the entry the parent gets for the page being built
+  auto finish = [&]() {
+    const PageId id = pager_->Allocate(1);
+    PageBuffer buffer = NewPageBuffer();
+    builder.Finish(id, txn_, buffer.get());
+    pager_->Put(id, std::move(buffer));
+    page_entry.child = id;
+    page_entry.fill = builder.bytes();
+    out->push_back(page_entry);
+    builder.Reset();
+  };
+  for (size_t i = 0; i < entries.size(); i++) {
+    Entry e = entries[i];
+    if (builder.count() > 0) {
+      const Cell cell = e.ToCell();
+      if (builder.Fits(cell) && (append || builder.bytes() < target)) {
+        builder.Add(cell);
+        continue;
+      }
+      finish();
+      page_entry = Entry();
+      if (branch) {  // the first cell's key moves up to the parent
+        page_entry.key = e.key;
+        page_entry.key_run = e.key_run;
+        e.key = {};
+        e.key_run = 0;
+      } else {  // the shortest key above the left page's last and <= this one
+        const std::string_view left = entries[i - 1].key;
+        size_t common = 0;
+        while (common < left.size() && left[common] == e.key[common]) common++;
+        page_entry.key = Keep(std::string(e.key.substr(0, common + 1)));
+        if (!KeyInline(page_entry.key.size())) page_entry.key_run = WriteRun(page_entry.key);
+      }
+    }
+    builder.Add(e.ToCell());
+  }
+  finish();
+  return Status::OK();
+}
+
+// --- Check -----------------------------------------------------------------------
+
+namespace {
+
+class Checker {
+ public:
+  Checker(const Pager& pager, const Meta& meta) : pager_(pager), meta_(meta) {
+    owner_.assign(meta.page_count, 0);
+  }
+
+  Status Run(std::string* report) {
+    std::vector<FreeRun> free;
+    Status s = Mark(0, 2, "meta");
+    if (s.ok() && meta_.root != 0) s = Walk(meta_.root, meta_.height, {}, false, {}, false, true);
+    for (PageId id = meta_.free_list; s.ok() && id != 0;) {
+      s = Mark(id, 1, "free-list");
+      PageRef ref;
+      if (s.ok()) s = pager_.Read(id, PageType::kFreeList, meta_.txn, true, &ref);
+      if (s.ok()) s = DecodeFreeListPage(ref.data(), id, &id, &free);
+    }
+    for (size_t i = 0; s.ok() && i < free.size(); i++)
+      s = Mark(free[i].first, free[i].pages, "free");
+    for (PageId id = 0; s.ok() && id < meta_.page_count; id++) {
+      if (owner_[id] == 0) s = Bad("page " + std::to_string(id) + " is neither reachable nor free");
+    }
+    if (s.ok() && entries_ != meta_.entries) {
+      s = Bad("the tree holds " + std::to_string(entries_) + " entries, the meta says " +
+              std::to_string(meta_.entries));
+    }
+    if (s.ok() && report != nullptr) {
+      *report =
+          "height " + std::to_string(meta_.height) + ", " + std::to_string(entries_) +
+          " entries, " + std::to_string(leaves_) + " leaves (" +
+          std::to_string(leaves_ == 0 ? 0 : leaf_bytes_ * 100 / (leaves_ * kNodeCapacityBytes)) +
+          "% full), " + std::to_string(branches_) + " branches, " +
+          std::to_string(overflow_pages_) + " overflow pages, " + std::to_string(meta_.page_count) +
+          " pages";
+    }
+    return s;
+  }
+
+ private:
+  Status Bad(const std::string& what) const {
+    return Status::Corruption(pager_.path() + ": check: " + what);
+  }
+  Status Mark(PageId first, uint64_t pages, const char* as) {
+    if (first + pages > meta_.page_count || first + pages < first) {
+      return Bad(std::string(as) + " page " + std::to_string(first) + " is past page_count");
+    }
+    for (PageId id = first; id < first + pages; id++) {
+      if (owner_[id] != 0) {
+        return Bad("page " + std::to_string(id) + " is reached twice (" + as + ")");
+      }
+      owner_[id] = 1;
+    }
+    return Status::OK();
+  }
+  Status CheckRun(PageId run, uint64_t bytes, std::string* data) {
+    Status s = Mark(run, OverflowPages(bytes), "overflow");
+    if (s.ok()) s = ReadRun(pager_, run, bytes, meta_.txn, true, data);
+    overflow_pages_ += OverflowPages(bytes);
+    return s;
+  }
+  // Every key k in the subtree must satisfy lower <= k < upper.
+  Status Walk(PageId id, uint32_t level, std::string lower, bool has_lower, std::string upper,
+              bool has_upper, bool root) {
+    Status s = Mark(id, 1, level == 1 ? "leaf" : "branch");
+    PageRef ref;
+    NodeView node;
+    if (s.ok()) s = ReadNodePage(pager_, id, level, meta_.txn, true, &ref, &node);
+    if (!s.ok()) return s;
+    if (root && level > 1 && node.count() < 2) return Bad("the root branch has one child");
+    std::string prev;
+    for (int i = 0; i < node.count(); i++) {
+      Cell c;
+      s = node.CellAt(i, &c);
+      std::string key_storage;
+      std::string_view key;
+      if (s.ok() && c.key_run != 0) s = CheckRun(c.key_run, c.key_bytes, &key_storage);
+      if (s.ok()) s = CellKey(pager_, c, meta_.txn, true, &key_storage, &key);
+      if (!s.ok()) return s;
+      const std::string where = "page " + std::to_string(id) + " cell " + std::to_string(i);
+      if (level > 1 && i == 0) {
+        if (!key.empty()) return Bad(where + ": a branch's first key is not empty");
+      } else {
+        if (i > 0 && key <= prev) return Bad(where + ": keys out of order");
+        if ((has_lower && key < lower) || (has_upper && key >= upper)) {
+          return Bad(where + ": key outside the bounds its parent gives");
+        }
+      }
+      prev.assign(key);
+      if (level == 1) {
+        entries_++;
+        leaf_bytes_ += NodeCellBytes(PageType::kLeaf, c);
+        std::string value;
+        if (c.value_run != 0) s = CheckRun(c.value_run, c.value_bytes, &value);
+        if (!s.ok()) return s;
+        continue;
+      }
+      // Child i holds [key(i), key(i+1)); the first child inherits our lower bound.
+      std::string child_lower = i == 0 ? lower : std::string(key);
+      bool child_has_lower = i == 0 ? has_lower : true;
+      std::string child_upper = upper;
+      bool child_has_upper = has_upper;
+      if (i + 1 < node.count()) {
+        Cell next;
+        std::string next_storage;
+        std::string_view next_key;
+        s = node.CellAt(i + 1, &next);
+        if (s.ok()) s = CellKey(pager_, next, meta_.txn, true, &next_storage, &next_key);
+        if (!s.ok()) return s;
+        child_upper.assign(next_key);
+        child_has_upper = true;
+      }
+      s = Walk(c.child, level - 1, child_lower, child_has_lower, child_upper, child_has_upper,
+               false);
+      if (!s.ok()) return s;
+    }
+    if (level == 1) {
+      leaves_++;
+    } else {
+      branches_++;
+    }
+    return Status::OK();
+  }
+
+  const Pager& pager_;
+  const Meta& meta_;
+  std::vector<uint8_t> owner_;  // 1 once a page is accounted for
+  uint64_t entries_ = 0, leaves_ = 0, branches_ = 0, leaf_bytes_ = 0, overflow_pages_ = 0;
+};
+
+}  // namespace
+
+Status CheckTree(const Pager& pager, const Meta& meta, std::string* report) {
+  return Checker(pager, meta).Run(report);
+}
+
+}  // namespace lightning::btree

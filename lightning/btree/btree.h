@@ -1,0 +1,94 @@
+// The B+Tree's algorithms: lookups, cursors, copy-on-write updates and the
+// structural check, over pages a Pager holds. No locking here: a reader works
+// on a pinned TreeRoot, whose pages the pager keeps intact; a TreeWriter is
+// one transaction of the one writer.
+//
+// An update copies the path to every leaf it changes (copy-on-write): the
+// new leaves, their new parents up to a new root, and overflow runs for new
+// large keys and values; every page replaced is retired with the
+// transaction's id. A node that a change leaves under a quarter full is
+// merged with a sibling if the two fit in one page; a node that overflows is
+// split into balanced pages,
+// except where every change lands past its last key (ascending inserts), which
+// fills pages completely.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lightning/btree/pager.h"
+#include "lightning/iterator.h"
+
+namespace lightning::btree {
+
+// One committed state of the tree.
+struct TreeRoot {
+  uint64_t txn = 0;
+  PageId root = 0;      // 0: empty
+  uint32_t height = 0;  // 0: empty; 1: the root is a leaf
+  uint64_t entries = 0;
+};
+
+// NotFound if `key` is absent.
+Status TreeGet(const Pager& pager, const TreeRoot& tree, std::string_view key, bool verify,
+               std::string* value);
+
+// An iterator over `tree`; `on_destroy` runs when it is destroyed (unpins the version).
+std::unique_ptr<Iterator> NewTreeIterator(const Pager* pager, const TreeRoot& tree, bool verify,
+                                          std::function<void()> on_destroy);
+
+struct TreeOp {
+  std::string_view key;
+  std::string_view value;
+  bool put = true;  // false: delete
+};
+
+// One write transaction. Views in the ops must stay valid until Apply returns.
+class TreeWriter {
+ public:
+  TreeWriter(Pager* pager, const TreeRoot& base, uint64_t txn)
+      : pager_(pager), base_(base), txn_(txn) {}
+  // REQUIRES: ops sorted by key, no key twice. *result is the new tree. On
+  // error the pager's state is unknown: the engine stops writing.
+  Status Apply(const std::vector<TreeOp>& ops, TreeRoot* result);
+
+ private:
+  struct Entry;
+  struct Node;
+  Status ReadNode(PageId id, uint32_t level, Node* node);
+  Status ApplyNode(PageId id, uint32_t level, const TreeOp* ops, size_t n, std::vector<Entry>* out);
+  Status ApplyLeaf(const Node& node, const TreeOp* ops, size_t n, std::vector<Entry>* out);
+  Status ApplyBranch(const Node& node, uint32_t level, const TreeOp* ops, size_t n,
+                     std::vector<Entry>* out);
+  Status MergeSmallChildren(uint32_t child_level, std::vector<Entry>* children);
+  Status MergePair(PageType type, uint32_t child_level, std::vector<Entry>* children, size_t left,
+                   bool* merged);
+  Status Pack(PageType type, std::vector<Entry>& entries, bool append, std::vector<Entry>* out);
+  Status NewEntryForOp(const TreeOp& op, Entry* e);
+  PageId WriteRun(std::string_view data);
+  std::string_view Keep(std::string s);
+  void RetireCellRuns(const Entry& e);
+
+  Pager* const pager_;
+  const TreeRoot base_;
+  const uint64_t txn_;
+  int64_t entries_delta_ = 0;
+  std::vector<PageRef> held_;        // pages the entries' views point into
+  std::deque<std::string> storage_;  // keys the writer made (separators, loaded keys)
+};
+
+// Walks the durable state of `meta` in the file (call it right after a
+// checkpoint) and checks every page: checksums, headers, key order within and
+// across nodes, separators bounding their subtrees, equal leaf depth, no empty
+// node, overflow runs whole, the entry count, and that every page below
+// page_count is reachable exactly once -- as a node, overflow or free-list
+// page -- or is named free by the free list. Corruption names the first
+// problem; *report (if not null) summarizes the tree.
+Status CheckTree(const Pager& pager, const Meta& meta, std::string* report);
+
+}  // namespace lightning::btree

@@ -1,0 +1,550 @@
+#include "lightning/btree/btree_db.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+#include "lightning/db/write_batch_internal.h"
+#include "lightning/lsm/filename.h"
+#include "lightning/wal/log_reader.h"
+
+namespace lightning {
+namespace {
+
+using btree::TreeOp;
+using btree::TreeRoot;
+
+constexpr size_t kMaxGroupBytes = 1 << 20;
+
+Status ClosedError() { return Status::InvalidArgument("the database is closed"); }
+
+class BTreeSnapshot final : public Snapshot {
+ public:
+  explicit BTreeSnapshot(const TreeRoot& tree) : tree(tree) {}
+  const TreeRoot tree;
+};
+
+// An iterator that only reports a status (a closed database).
+class StatusIterator final : public Iterator {
+ public:
+  explicit StatusIterator(Status s) : status_(std::move(s)) {}
+  bool Valid() const override { return false; }
+  void SeekToFirst() override {}
+  void SeekToLast() override {}
+  void Seek(std::string_view) override {}
+  void Next() override {}
+  void Prev() override {}
+  std::string_view key() const override { return {}; }
+  std::string_view value() const override { return {}; }
+  Status status() const override { return status_; }
+
+ private:
+  Status status_;
+};
+
+// A batch's operations as tree ops: sorted by key, the last write of a key
+// winning. Views point into the batch.
+class OpCollector final : public WriteBatch::Handler {
+ public:
+  void Put(std::string_view key, std::string_view value) override {
+    ops.push_back({key, value, true});
+  }
+  void Delete(std::string_view key) override { ops.push_back({key, {}, false}); }
+  void Finish() {
+    std::stable_sort(ops.begin(), ops.end(),
+                     [](const TreeOp& a, const TreeOp& b) { return a.key < b.key; });
+    size_t kept = 0;
+    for (size_t i = 0; i < ops.size(); i++) {
+      if (i + 1 < ops.size() && ops[i + 1].key == ops[i].key) continue;
+      ops[kept++] = ops[i];
+    }
+    ops.resize(kept);
+  }
+  std::vector<TreeOp> ops;
+};
+
+}  // namespace
+
+struct BTreeDB::Writer {
+  Job job = Job::kWrite;
+  WriteBatch* batch = nullptr;
+  bool sync = false;
+  std::string* output = nullptr;  // kStats
+  bool done = false;
+  Status status;
+  std::condition_variable cv;
+};
+
+BTreeDB::BTreeDB(const Options& options, std::string path)
+    : options_(options), dir_(std::move(path)) {}
+
+BTreeDB::~BTreeDB() {
+  if (!closed_) (void)Close();
+}
+
+// ---- Opening ----------------------------------------------------------------
+
+Status BTreeDB::Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db) {
+  if (options.write_buffer_bytes < 4096) {
+    return Status::InvalidArgument("options out of range (write_buffer_bytes < 4096)");
+  }
+  Options sanitized = options;
+  if (sanitized.fs == nullptr) sanitized.fs = FileSystem::Default();
+  std::unique_ptr<BTreeDB> impl(new BTreeDB(sanitized, path));
+  Status s = impl->Recover();
+  if (!s.ok()) {
+    impl->closed_ = true;  // nothing to write: the destructor just releases
+    return s;
+  }
+  *db = std::move(impl);
+  return Status::OK();
+}
+
+// Steps, each safe to interrupt by another crash: lock; open the page file at
+// its newest valid meta (creating it if the database is new); replay the logs
+// the meta names and later ones, in order, up to a torn tail or a gap in
+// sequence numbers; checkpoint, which names a new empty log in the meta and
+// only then deletes the replayed logs.
+Status BTreeDB::Recover() {
+  FileSystem* fs = options_.fs;
+  const std::string pages = PagesFileName(dir_);
+  if (options_.create_if_missing) {
+    Status s = fs->CreateDir(dir_);
+    if (s.ok()) s = fs->SyncDir(ParentDir(dir_));
+    if (!s.ok()) return s;
+  } else if (!fs->FileExists(pages)) {
+    return Status::InvalidArgument(dir_ + ": no B+Tree database here (create_if_missing is false)");
+  }
+  Status s = fs->LockFile(LockFileName(dir_), &lock_file_);
+  if (!s.ok()) return s;
+  std::vector<std::string> names;
+  s = fs->GetChildren(dir_, &names);
+  if (!s.ok()) return s;
+  std::vector<uint64_t> logs;
+  bool has_pages = false;
+  for (const std::string& name : names) {
+    uint64_t number = 0;
+    FileType type;
+    if (!ParseFileName(name, &number, &type)) continue;
+    next_file_number_ = std::max(next_file_number_, number + 1);
+    if (type == FileType::kLog) logs.push_back(number);
+    if (type == FileType::kPages) has_pages = true;
+    if (type == FileType::kCurrent) {
+      return Status::InvalidArgument(dir_ + ": holds an LSM database (open it with Engine::kLsm)");
+    }
+  }
+  std::sort(logs.begin(), logs.end());
+  // A database exists once its page file and a log do: creation writes the
+  // page file (synced) before the first log.
+  const bool exists = has_pages && !logs.empty();
+  if (!exists && !options_.create_if_missing) {
+    return Status::InvalidArgument(dir_ + ": no database here (create_if_missing is false)");
+  }
+  if (exists && options_.error_if_exists) {
+    return Status::InvalidArgument(dir_ + ": database exists (error_if_exists is set)");
+  }
+  btree::Meta meta;
+  s = btree::Pager::Open(fs, pages, /*create=*/logs.empty(), next_file_number_, &pager_, &meta);
+  if (!s.ok()) return s;
+  current_ = {meta.txn, meta.root, meta.height, meta.entries};
+  last_sequence_ = meta.last_sequence;
+  bool stop = false;
+  for (uint64_t number : logs) {
+    if (number < meta.log_number) continue;
+    s = ReplayLog(number, &stop);
+    if (!s.ok()) return s;
+    if (stop) break;  // records after a gap or a torn tail are not a prefix
+  }
+  return Checkpoint();
+}
+
+Status BTreeDB::ReplayLog(uint64_t number, bool* stop) {
+  const std::string name = LogFileName(dir_, number);
+  std::unique_ptr<SequentialFile> file;
+  Status s = options_.fs->NewSequentialFile(name, &file);
+  if (!s.ok()) return s;
+  log::Reader reader(file.get(), name);
+  std::string record;
+  WriteBatch batch;
+  while (reader.ReadRecord(&record)) {
+    s = WriteBatchInternal::SetContents(&batch, record);
+    if (!s.ok()) return Status::Corruption(name + ": " + s.message());
+    const uint64_t seq = WriteBatchInternal::Sequence(&batch);
+    const uint64_t count = WriteBatchInternal::Count(&batch);
+    if (count == 0 || seq + count - 1 <= last_sequence_) continue;  // in the tree already
+    if (seq != last_sequence_ + 1) {
+      *stop = true;  // a gap: an earlier write was lost, so no later one may survive
+      return Status::OK();
+    }
+    s = ApplyBatch(batch);
+    if (!s.ok()) return s.IsCorruption() ? s : Status::Corruption(name + ": " + s.message());
+  }
+  if (!reader.status().ok()) return reader.status();
+  if (reader.tail_damage_offset().has_value()) *stop = true;
+  return Status::OK();
+}
+
+// One transaction: the batch's operations applied to the current tree.
+// REQUIRES: the caller leads (or is recovering).
+Status BTreeDB::ApplyBatch(const WriteBatch& batch) {
+  OpCollector collector;
+  Status s = batch.Iterate(&collector);
+  if (!s.ok()) return s;
+  collector.Finish();
+  uint64_t min_pinned;
+  TreeRoot base;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    min_pinned = MinPinnedTxn();
+    base = current_;
+  }
+  pager_->Reclaim(min_pinned);
+  btree::TreeWriter writer(pager_.get(), base, base.txn + 1);
+  TreeRoot next;
+  s = writer.Apply(collector.ops, &next);
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  current_ = next;
+  last_sequence_ = WriteBatchInternal::Sequence(&batch) + WriteBatchInternal::Count(&batch) - 1;
+  return Status::OK();
+}
+
+// Makes the current tree durable and starts a new log. REQUIRES: the caller
+// leads (or is recovering).
+Status BTreeDB::Checkpoint() {
+  // The new log's entry is durable before the meta that names it (and so
+  // before any write in it is acknowledged).
+  const uint64_t number = next_file_number_++;
+  std::unique_ptr<WritableFile> file;
+  Status s = options_.fs->NewWritableFile(LogFileName(dir_, number), &file);
+  if (s.ok()) s = options_.fs->SyncDir(dir_);
+  if (!s.ok()) return s;
+  TreeRoot tree;
+  btree::Meta meta;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tree = current_;
+    meta.last_sequence = last_sequence_;
+  }
+  meta.txn = pager_->MetaTxnAfter(tree.txn);
+  meta.root = tree.root;
+  meta.height = tree.height;
+  meta.entries = tree.entries;
+  meta.log_number = number;
+  s = pager_->Checkpoint(meta);
+  if (!s.ok()) return s;
+  if (meta.txn != tree.txn) {  // a transaction id spent on the meta's parity
+    std::lock_guard<std::mutex> lock(mu_);
+    current_.txn = meta.txn;
+  }
+  if (log_file_ != nullptr) (void)log_file_->Close();  // every record is in the checkpoint
+  log_file_ = std::move(file);
+  log_ = std::make_unique<log::Writer>(log_file_.get(), 0,
+                                       log::LogReserveBytes(options_.write_buffer_bytes));
+  log_number_ = number;
+  RemoveOldLogs();
+  return Status::OK();
+}
+
+// Logs before the durable meta's are no longer needed. Best effort: a log
+// left behind is skipped by the next recovery (its records are in the tree).
+void BTreeDB::RemoveOldLogs() {
+  std::vector<std::string> names;
+  if (!options_.fs->GetChildren(dir_, &names).ok()) return;
+  for (const std::string& name : names) {
+    uint64_t number = 0;
+    FileType type;
+    if (ParseFileName(name, &number, &type) && type == FileType::kLog && number < log_number_) {
+      (void)options_.fs->RemoveFile(dir_ + "/" + name);
+    }
+  }
+}
+
+// ---- Writes -----------------------------------------------------------------
+
+Status BTreeDB::Put(const WriteOptions& o, std::string_view key, std::string_view value) {
+  WriteBatch batch;
+  batch.Put(key, value);
+  return Write(o, &batch);
+}
+
+Status BTreeDB::Delete(const WriteOptions& o, std::string_view key) {
+  WriteBatch batch;
+  batch.Delete(key);
+  return Write(o, &batch);
+}
+
+Status BTreeDB::Write(const WriteOptions& o, WriteBatch* batch) {
+  Status s = WriteBatchInternal::CheckLimits(batch);
+  if (!s.ok()) return s;
+  Writer w;
+  w.batch = batch;
+  w.sync = o.sync;
+  return RunWriter(&w);
+}
+
+Status BTreeDB::Sync() {
+  Writer w;
+  w.job = Job::kSync;
+  return RunWriter(&w);
+}
+
+Status BTreeDB::Flush() {
+  Writer w;
+  w.job = Job::kCheckpoint;
+  return RunWriter(&w);
+}
+
+Status BTreeDB::Check() {
+  Writer w;
+  w.job = Job::kCheck;
+  return RunWriter(&w);
+}
+
+Status BTreeDB::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return Status::OK();
+  }
+  Writer w;
+  w.job = Job::kClose;
+  return RunWriter(&w);
+}
+
+// Queues w; the writer at the front leads: it does its own job and those of
+// the writers behind it that it can take along, then wakes them.
+Status BTreeDB::RunWriter(Writer* w) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) return ClosedError();
+  writers_.push_back(w);
+  while (!w->done && w != writers_.front()) w->cv.wait(lock);
+  if (w->done) return w->status;
+  Writer* last = w;
+  Status s = Lead(w, lock, &last);
+  for (;;) {
+    Writer* ready = writers_.front();
+    writers_.pop_front();
+    if (ready != w) {
+      ready->status = s;
+      ready->done = true;
+      ready->cv.notify_one();
+    }
+    if (ready == last) break;
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return s;
+}
+
+// REQUIRES: lock held, w at the front. Returns with the lock held.
+Status BTreeDB::Lead(Writer* w, std::unique_lock<std::mutex>& lock, Writer** last) {
+  if (closed_) return ClosedError();
+  if (!bg_error_.ok() && w->job != Job::kClose && w->job != Job::kStats) return bg_error_;
+  Status s;
+  switch (w->job) {
+    case Job::kWrite: {
+      // The group: w and the writes queued behind it, up to kMaxGroupBytes; a
+      // sync write does not join a group that would not sync.
+      WriteBatch* group = w->batch;
+      size_t bytes = WriteBatchInternal::ByteSize(w->batch);
+      bool sync = w->sync;
+      for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+        Writer* next = *it;
+        if (next->job != Job::kWrite || (next->sync && !sync)) break;
+        bytes += WriteBatchInternal::ByteSize(next->batch);
+        if (bytes > kMaxGroupBytes) break;
+        if (group == w->batch) {
+          group_batch_.Clear();
+          WriteBatchInternal::Append(&group_batch_, w->batch);
+          group = &group_batch_;
+        }
+        WriteBatchInternal::Append(group, next->batch);
+        *last = next;
+      }
+      WriteBatchInternal::SetSequence(group, last_sequence_ + 1);
+      lock.unlock();
+      std::string_view record = WriteBatchInternal::Contents(group);
+      s = log_->AddRecord(record);
+      if (s.ok() && sync) s = log_->Sync();
+      if (s.ok()) {
+        log_bytes_ += record.size();
+        user_bytes_ += record.size() - WriteBatchInternal::kHeaderBytes;
+        s = ApplyBatch(*group);
+      }
+      Status checkpoint;
+      if (s.ok() && pager_->dirty_bytes() > options_.write_buffer_bytes) checkpoint = Checkpoint();
+      lock.lock();
+      if (!s.ok()) {
+        bg_error_ = s;
+      } else if (!checkpoint.ok()) {
+        bg_error_ = checkpoint;  // this group is in the log; later writes fail
+      }
+      return s;
+    }
+    case Job::kSync:
+      lock.unlock();
+      s = log_->Sync();
+      lock.lock();
+      if (!s.ok()) bg_error_ = s;
+      return s;
+    case Job::kCheckpoint:
+    case Job::kCheck: {
+      lock.unlock();
+      s = Checkpoint();
+      if (s.ok() && w->job == Job::kCheck) {
+        s = btree::CheckTree(*pager_, pager_->durable_meta(), nullptr);
+        if (!s.ok()) {
+          lock.lock();
+          return s;  // damage found by reading is not a write error
+        }
+      }
+      lock.lock();
+      if (!s.ok()) bg_error_ = s;
+      return s;
+    }
+    case Job::kStats:
+      *w->output = StatsString();
+      return Status::OK();
+    case Job::kClose: {
+      const bool changed = last_sequence_ != pager_->durable_meta().last_sequence ||
+                           current_.root != pager_->durable_meta().root;
+      s = bg_error_;
+      lock.unlock();
+      if (s.ok() && changed) s = Checkpoint();
+      if (log_file_ != nullptr) {
+        Status c = log_file_->Close();
+        if (s.ok()) s = c;
+      }
+      lock.lock();
+      closed_ = true;
+      lock_file_.reset();
+      return s;
+    }
+  }
+  return Status::OK();
+}
+
+// ---- Reads ------------------------------------------------------------------
+
+uint64_t BTreeDB::MinPinnedTxn() const {
+  return pins_.empty() ? current_.txn : std::min(pins_.begin()->first, current_.txn);
+}
+
+TreeRoot BTreeDB::Pin(const ReadOptions& ro) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TreeRoot tree =
+      ro.snapshot != nullptr ? static_cast<const BTreeSnapshot*>(ro.snapshot)->tree : current_;
+  pins_[tree.txn]++;
+  return tree;
+}
+
+void BTreeDB::Unpin(uint64_t txn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pins_.find(txn);
+  if (--it->second == 0) pins_.erase(it);
+}
+
+Status BTreeDB::Get(const ReadOptions& ro, std::string_view key, std::string* value) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return ClosedError();
+  }
+  const TreeRoot tree = Pin(ro);
+  Status s = btree::TreeGet(*pager_, tree, key, ro.verify_checksums, value);
+  Unpin(tree.txn);
+  return s;
+}
+
+std::unique_ptr<Iterator> BTreeDB::NewIterator(const ReadOptions& ro) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return std::make_unique<StatusIterator>(ClosedError());
+  }
+  const TreeRoot tree = Pin(ro);
+  return btree::NewTreeIterator(pager_.get(), tree, ro.verify_checksums,
+                                [this, txn = tree.txn] { Unpin(txn); });
+}
+
+const Snapshot* BTreeDB::GetSnapshot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  pins_[current_.txn]++;
+  return new BTreeSnapshot(current_);
+}
+
+void BTreeDB::ReleaseSnapshot(const Snapshot* snapshot) {
+  if (snapshot == nullptr) return;
+  const auto* impl = static_cast<const BTreeSnapshot*>(snapshot);
+  Unpin(impl->tree.txn);
+  delete impl;
+}
+
+bool BTreeDB::GetProperty(std::string_view name, std::string* value) {
+  if (name == "lightning.last-sequence") {
+    std::lock_guard<std::mutex> lock(mu_);
+    *value = std::to_string(last_sequence_);
+    return true;
+  }
+  constexpr std::string_view kPrefix = "lightning.btree.";
+  if (name != "lightning.stats" && name != "lightning.write-amplification" &&
+      !name.starts_with(kPrefix)) {
+    return false;
+  }
+  // The pager's counters belong to the writer: ask through the queue.
+  std::string stats;
+  Writer w;
+  w.job = Job::kStats;
+  w.output = &stats;
+  if (!RunWriter(&w).ok()) return false;
+  if (name == "lightning.stats") {
+    *value = stats;
+    return true;
+  }
+  // stats is "key value" lines; lightning.btree.<key> and write-amplification.
+  const std::string key = name == "lightning.write-amplification"
+                              ? "write-amplification"
+                              : std::string(name.substr(kPrefix.size()));
+  size_t pos = 0;
+  while (pos < stats.size()) {
+    size_t end = stats.find('\n', pos);
+    if (end == std::string::npos) end = stats.size();
+    std::string_view line(stats.data() + pos, end - pos);
+    if (line.starts_with(key + " ")) {
+      *value = std::string(line.substr(key.size() + 1));
+      return true;
+    }
+    pos = end + 1;
+  }
+  return false;
+}
+
+// REQUIRES: mu_ held by the leader.
+std::string BTreeDB::StatsString() const {
+  const btree::PagerStats p = pager_->stats();
+  const uint64_t disk = log_bytes_ + p.bytes_written;
+  char wa[32];
+  std::snprintf(
+      wa, sizeof(wa), "%.3f",
+      user_bytes_ == 0 ? 0.0 : static_cast<double>(disk) / static_cast<double>(user_bytes_));
+  std::string out;
+  auto line = [&out](const char* key, uint64_t v) {
+    out += key;
+    out += ' ';
+    out += std::to_string(v);
+    out += '\n';
+  };
+  line("height", current_.height);
+  line("entries", current_.entries);
+  line("pages", p.page_count);
+  line("free-pages", p.free_pages);
+  line("retired-pages", p.retired_pages);
+  line("dirty-pages", p.dirty_pages);
+  line("checkpoints", p.checkpoints);
+  line("pages-written", p.pages_written);
+  line("log-bytes", log_bytes_);
+  line("user-bytes", user_bytes_);
+  out += "write-amplification ";
+  out += wa;
+  out += '\n';
+  return out;
+}
+
+}  // namespace lightning

@@ -1,0 +1,110 @@
+// BTreeDB: the copy-on-write B+Tree engine behind lightning::DB
+// (Options::engine = Engine::kBTree).
+//
+// Files in the database directory:
+//   PAGES        the page file (page.h; pager.h): meta pages, tree, free list
+//   NNNNNN.log   the write-ahead log since the last checkpoint (lightning/wal/)
+//   LOCK         held while the database is open
+//
+// Write path: writers queue; the one at the front (the leader) merges the
+// queued batches into one log record, appends it (and fsyncs it if any of
+// them asked for sync), then applies the group to the tree as one
+// copy-on-write transaction in memory and publishes the new root. So a write
+// survives a process crash once acknowledged, and a synced one a power loss.
+// When the transactions' new pages pass write_buffer_bytes, the leader
+// checkpoints: it starts a new log, writes the pages, fsyncs, writes the meta
+// page naming the new log, fsyncs again, and deletes the older logs.
+//
+// Read path: a read pins the current root (its transaction id), reads pages
+// without any lock a writer holds, and unpins. Pages a pinned root reaches are
+// never reused (pager.h). Snapshots and iterators pin their root for their
+// lifetime.
+//
+// Recovery: the newest valid meta page gives the tree and the first log to
+// replay; its records with sequence numbers past the meta's are applied in
+// order, stopping at a torn tail or a gap, then a checkpoint makes the result
+// the new durable state.
+//
+// Errors: a failed log write, fsync or checkpoint makes every later write
+// return that error (sticky); reads keep working; reopening recovers what
+// is durable.
+//
+// Thread safety: all public methods are thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "lightning/btree/btree.h"
+#include "lightning/btree/pager.h"
+#include "lightning/db.h"
+#include "lightning/wal/log_writer.h"
+
+namespace lightning {
+
+class BTreeDB final : public DB {
+ public:
+  static Status Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db);
+  ~BTreeDB() override;
+
+  Status Put(const WriteOptions& o, std::string_view key, std::string_view value) override;
+  Status Delete(const WriteOptions& o, std::string_view key) override;
+  Status Write(const WriteOptions& o, WriteBatch* batch) override;
+  Status Get(const ReadOptions& ro, std::string_view key, std::string* value) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& ro) override;
+  const Snapshot* GetSnapshot() override;
+  void ReleaseSnapshot(const Snapshot* snapshot) override;
+  Status Sync() override;
+  Status Flush() override;
+  Status Close() override;
+  bool GetProperty(std::string_view name, std::string* value) override;
+  // There are no levels to merge: a checkpoint (like Flush). Pages are not moved.
+  Status CompactAll() override { return Flush(); }
+  Status Check() override;
+
+ private:
+  struct Writer;
+  enum class Job { kWrite, kSync, kCheckpoint, kCheck, kStats, kClose };
+
+  BTreeDB(const Options& options, std::string path);
+  Status Recover();
+  Status ReplayLog(uint64_t number, bool* stop);
+  Status ApplyBatch(const WriteBatch& batch);
+  Status Checkpoint();
+  void RemoveOldLogs();
+
+  Status RunWriter(Writer* w);
+  Status Lead(Writer* w, std::unique_lock<std::mutex>& lock, Writer** last);
+  btree::TreeRoot Pin(const ReadOptions& ro);
+  void Unpin(uint64_t txn);
+  uint64_t MinPinnedTxn() const;  // REQUIRES: mu_ held
+  std::string StatsString() const;
+
+  Options options_;
+  const std::string dir_;
+  std::unique_ptr<FileLock> lock_file_;
+  std::unique_ptr<btree::Pager> pager_;
+
+  // The leader's state: only the writer at the front of writers_ touches it.
+  std::unique_ptr<WritableFile> log_file_;
+  std::unique_ptr<log::Writer> log_;
+  uint64_t log_number_ = 0;
+  uint64_t next_file_number_ = 1;
+  WriteBatch group_batch_;
+  uint64_t log_bytes_ = 0;   // appended to logs
+  uint64_t user_bytes_ = 0;  // keys and values written by users
+
+  mutable std::mutex mu_;  // guards everything below
+  btree::TreeRoot current_;
+  uint64_t last_sequence_ = 0;
+  std::map<uint64_t, int> pins_;  // pinned transaction -> readers
+  std::deque<Writer*> writers_;   // the front one is the leader
+  Status bg_error_;               // sticky; see the header comment
+  bool closed_ = false;
+};
+
+}  // namespace lightning

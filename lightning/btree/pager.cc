@@ -1,0 +1,375 @@
+#include "lightning/btree/pager.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace lightning::btree {
+namespace {
+
+Status Named(const std::string& path, const Status& s) {
+  if (s.ok() || !s.IsCorruption()) return s;
+  return Status::Corruption(path + ": " + s.message());
+}
+
+}  // namespace
+
+Pager::Pager(FileSystem* fs, std::string path, std::unique_ptr<RandomRWFile> file)
+    : fs_(fs), path_(std::move(path)), file_(std::move(file)) {}
+
+Pager::~Pager() {
+  if (file_ != nullptr) (void)file_->Close();
+}
+
+Status Pager::Open(FileSystem* fs, const std::string& path, bool create, uint64_t log_number,
+                   std::unique_ptr<Pager>* result, Meta* meta) {
+  result->reset();
+  std::unique_ptr<RandomRWFile> file;
+  Status s = fs->NewRandomRWFile(path, &file);
+  if (!s.ok()) return s;
+  uint64_t size = 0;
+  s = fs->GetFileSize(path, &size);
+  if (!s.ok()) return s;
+  std::unique_ptr<Pager> pager(new Pager(fs, path, std::move(file)));
+
+  // The newest meta page whose checksum and fields are valid.
+  Meta metas[2];
+  Status meta_status[2];
+  std::string scratch(kPageBytes, '\0');
+  for (PageId id = 0; id < 2; id++) {
+    std::string_view page;
+    meta_status[id] = pager->file_->Read(id * kPageBytes, kPageBytes, scratch.data(), &page);
+    if (meta_status[id].ok() && page.size() < kPageBytes) {
+      meta_status[id] = Status::Corruption("page " + std::to_string(id) + ": file too short");
+    }
+    if (meta_status[id].ok()) meta_status[id] = DecodeMetaPage(page.data(), id, &metas[id]);
+    if (!meta_status[id].ok() && !meta_status[id].IsCorruption()) return meta_status[id];
+  }
+  int newest = -1;
+  for (int id = 0; id < 2; id++) {
+    if (meta_status[id].ok() && (newest < 0 || metas[id].txn > metas[newest].txn)) newest = id;
+  }
+
+  if (newest < 0) {
+    if (!create || size >= 2 * kPageBytes) {
+      return Status::Corruption(path + ": no valid meta page (" + meta_status[0].ToString() + "; " +
+                                meta_status[1].ToString() + ")");
+    }
+    // A new file, or one whose creation never finished: write both metas.
+    char page[kPageBytes];
+    for (uint64_t txn = 0; txn < 2; txn++) {
+      Meta m;
+      m.txn = txn;
+      m.log_number = log_number;
+      EncodeMetaPage(m, page);
+      s = pager->file_->Write(txn * kPageBytes, std::string_view(page, kPageBytes));
+      if (!s.ok()) return s;
+      metas[txn] = m;
+    }
+    s = pager->file_->Sync();
+    if (!s.ok()) return s;
+    newest = 1;
+    size = 2 * kPageBytes;
+  }
+
+  const Meta& m = metas[newest];
+  if (size < m.page_count * kPageBytes) {
+    return Status::Corruption(path + ": " + std::to_string(size) + " bytes, the meta of txn " +
+                              std::to_string(m.txn) + " needs " +
+                              std::to_string(m.page_count * kPageBytes));
+  }
+  pager->durable_ = m;
+  pager->page_count_ = m.page_count;
+  pager->file_pages_ = size / kPageBytes;
+  s = pager->LoadFreeList(m);
+  if (!s.ok()) return Named(path, s);
+  pager->RefreshView();
+  *meta = m;
+  *result = std::move(pager);
+  return Status::OK();
+}
+
+Status Pager::LoadFreeList(const Meta& meta) {
+  std::vector<FreeRun> runs;
+  uint64_t list_pages = 0;
+  for (PageId id = meta.free_list; id != 0;) {
+    if (id < kFirstDataPage || id >= meta.page_count || ++list_pages > meta.page_count) {
+      return Status::Corruption("free list: bad page " + std::to_string(id));
+    }
+    PageRef ref;
+    Status s = Read(id, PageType::kFreeList, meta.txn, true, &ref);
+    if (!s.ok()) return s;
+    free_list_pages_.push_back(id);
+    s = DecodeFreeListPage(ref.data(), id, &id, &runs);
+    if (!s.ok()) return s;
+  }
+  std::sort(runs.begin(), runs.end(),
+            [](const FreeRun& a, const FreeRun& b) { return a.first < b.first; });
+  PageId end = kFirstDataPage;
+  for (const FreeRun& r : runs) {
+    if (r.first < end || r.first + r.pages > meta.page_count) {
+      return Status::Corruption("free list: run " + std::to_string(r.first) + "+" +
+                                std::to_string(r.pages) + " overlaps or runs past the end");
+    }
+    end = r.first + r.pages;
+    Free(r.first, r.pages);
+  }
+  for (PageId id : free_list_pages_) {
+    auto it = free_.upper_bound(id);
+    if (it != free_.begin() && std::prev(it)->first + std::prev(it)->second > id) {
+      return Status::Corruption("free list: page " + std::to_string(id) + " lists itself as free");
+    }
+  }
+  return Status::OK();
+}
+
+Status Pager::Read(PageId id, PageType type, uint64_t max_txn, bool verify_checksum,
+                   PageRef* ref) const {
+  ref->held_.reset();
+  ref->data_ = nullptr;
+  if (dirty_pages_.load(std::memory_order_acquire) != 0) {
+    std::lock_guard<std::mutex> lock(dirty_mu_);
+    auto it = dirty_.find(id);
+    if (it != dirty_.end()) {
+      ref->held_ = it->second.buffer;
+      ref->data_ = ref->held_.get();
+    }
+  }
+  if (ref->data_ == nullptr) {
+    const View* view = view_.load(std::memory_order_acquire);
+    if (view != nullptr && (id + 1) * kPageBytes <= view->bytes) {
+      ref->data_ = view->base + id * kPageBytes;
+    } else {
+      ref->held_ = NewPageBuffer();
+      std::string_view got;
+      Status s = file_->Read(id * kPageBytes, kPageBytes, ref->held_.get(), &got);
+      if (!s.ok()) return s;
+      if (got.size() < kPageBytes) {
+        return Status::Corruption(path_ + ": page " + std::to_string(id) + " is past the end");
+      }
+      if (got.data() != ref->held_.get()) std::memcpy(ref->held_.get(), got.data(), kPageBytes);
+      ref->data_ = ref->held_.get();
+    }
+    // Pages in memory were built by this process and checked when built.
+    Status s = CheckPage(ref->data_, id, type, max_txn, verify_checksum);
+    if (!s.ok()) return Named(path_, s);
+  }
+  return Status::OK();
+}
+
+PageId Pager::Allocate(uint64_t pages) {
+  assert(pages >= 1);
+  for (auto it = free_.begin(); it != free_.end(); ++it) {
+    if (it->second < pages) continue;
+    const PageId first = it->first;
+    const uint64_t left = it->second - pages;
+    free_.erase(it);
+    if (left != 0) free_.emplace(first + pages, left);
+    return first;
+  }
+  const PageId first = page_count_;
+  page_count_ += pages;
+  return first;
+}
+
+void Pager::Put(PageId id, PageBuffer buffer) {
+  std::lock_guard<std::mutex> lock(dirty_mu_);
+  auto [it, inserted] = dirty_.try_emplace(id);
+  assert(inserted || it->second.retired);  // an id is reused only once reclaimed
+  it->second = Dirty{std::move(buffer), false};
+  if (inserted) dirty_pages_.fetch_add(1, std::memory_order_release);
+  live_dirty_pages_++;
+}
+
+void Pager::Retire(PageId first, uint64_t pages, uint64_t txn) {
+  // A page still in memory was allocated after the durable meta: only
+  // readers can reach it. One that is not was written by a checkpoint.
+  bool durable = false;
+  {
+    std::lock_guard<std::mutex> lock(dirty_mu_);
+    for (PageId id = first; id < first + pages; id++) {
+      auto it = dirty_.find(id);
+      if (it == dirty_.end()) {
+        durable = true;
+      } else if (!it->second.retired) {
+        it->second.retired = true;
+        live_dirty_pages_--;
+      }
+    }
+  }
+  retired_.push_back({first, pages, txn, durable});
+}
+
+void Pager::Reclaim(uint64_t min_pinned_txn) {
+  size_t kept = 0;
+  for (size_t i = 0; i < retired_.size(); i++) {
+    const Retired& r = retired_[i];
+    const bool readers_done = r.txn <= min_pinned_txn;
+    const bool durable_done = !r.durable || r.txn <= durable_.txn;
+    if (!readers_done || !durable_done) {
+      retired_[kept++] = r;
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(dirty_mu_);
+      for (PageId id = r.first; id < r.first + r.pages; id++) {
+        if (dirty_.erase(id) != 0) dirty_pages_.fetch_sub(1, std::memory_order_release);
+      }
+    }
+    Free(r.first, r.pages);
+  }
+  retired_.resize(kept);
+}
+
+void Pager::Free(PageId first, uint64_t pages) {
+  auto next = free_.lower_bound(first);
+  if (next != free_.begin()) {
+    auto prev = std::prev(next);
+    assert(prev->first + prev->second <= first);
+    if (prev->first + prev->second == first) {
+      first = prev->first;
+      pages += prev->second;
+      free_.erase(prev);
+    }
+  }
+  if (next != free_.end() && first + pages == next->first) {
+    pages += next->second;
+    free_.erase(next);
+  }
+  free_.emplace(first, pages);
+}
+
+Status Pager::WritePages(PageId first, const std::vector<const char*>& pages) {
+  std::string buffer;
+  buffer.reserve(pages.size() * kPageBytes);
+  for (const char* p : pages) buffer.append(p, kPageBytes);
+  Status s = file_->Write(first * kPageBytes, buffer);
+  if (!s.ok()) return s;
+  file_pages_ = std::max<uint64_t>(file_pages_, first + pages.size());
+  stats_.pages_written += pages.size();
+  stats_.bytes_written += buffer.size();
+  return Status::OK();
+}
+
+Status Pager::Checkpoint(const Meta& meta_in) {
+  assert(meta_in.txn % 2 != durable_.txn % 2 && meta_in.txn > durable_.txn);
+  Meta meta = meta_in;
+
+  // 1. The live dirty pages, in id order; runs of consecutive ids in one write.
+  std::vector<std::pair<PageId, PageBuffer>> live;
+  {
+    std::lock_guard<std::mutex> lock(dirty_mu_);
+    for (const auto& [id, d] : dirty_) {
+      if (!d.retired) live.emplace_back(id, d.buffer);
+    }
+  }
+  std::sort(live.begin(), live.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  constexpr size_t kMaxPagesPerWrite = 256;  // 1 MiB
+  for (size_t i = 0; i < live.size();) {
+    std::vector<const char*> run{live[i].second.get()};
+    size_t j = i + 1;
+    while (j < live.size() && live[j].first == live[i].first + (j - i) &&
+           run.size() < kMaxPagesPerWrite) {
+      run.push_back(live[j++].second.get());
+    }
+    Status s = WritePages(live[i].first, run);
+    if (!s.ok()) return s;
+    i = j;
+  }
+
+  // 2. The free list: every page the new meta does not reach. Its own pages
+  // are taken from the front of free runs (or past the end), which never
+  // adds a run, so the pages counted first are enough.
+  std::vector<FreeRun> runs = FreeRunsForMeta();
+  std::vector<PageId> list;
+  for (size_t i = 0; i < (runs.size() + kFreeRunsPerPage - 1) / kFreeRunsPerPage; i++) {
+    list.push_back(Allocate(1));
+  }
+  if (!list.empty()) runs = FreeRunsForMeta();
+  assert(runs.size() <= list.size() * kFreeRunsPerPage);
+  meta.free_list = list.empty() ? 0 : list[0];
+  for (size_t i = 0; i < list.size(); i++) {
+    const size_t begin = std::min(runs.size(), i * kFreeRunsPerPage);
+    const size_t n = std::min(kFreeRunsPerPage, runs.size() - begin);
+    char page[kPageBytes];
+    EncodeFreeListPage(list[i], meta.txn, i + 1 < list.size() ? list[i + 1] : 0,
+                       runs.data() + begin, n, page);
+    Status s = WritePages(list[i], {page});
+    if (!s.ok()) return s;
+  }
+  meta.page_count = page_count_;
+  // The file covers page_count even if its last pages were allocated and
+  // freed unwritten (Open checks the size against the meta).
+  if (file_pages_ < page_count_) {
+    char zeros[kPageBytes] = {};
+    Status s = WritePages(page_count_ - 1, {zeros});
+    if (!s.ok()) return s;
+  }
+
+  // 3. Pages durable, then the meta, then the meta durable.
+  Status s = file_->Sync();
+  if (!s.ok()) return s;
+  char page[kPageBytes];
+  EncodeMetaPage(meta, page);
+  s = file_->Write((meta.txn % 2) * kPageBytes, std::string_view(page, kPageBytes));
+  if (s.ok()) s = file_->Sync();
+  if (!s.ok()) return s;
+  stats_.bytes_written += kPageBytes;
+  stats_.checkpoints++;
+
+  // 4. The new state is durable. The pages just written leave memory; the
+  // old free list's pages are free; pages the old meta reached may be reused.
+  durable_ = meta;
+  {
+    std::lock_guard<std::mutex> lock(dirty_mu_);
+    for (const auto& [id, buffer] : live) {
+      auto it = dirty_.find(id);
+      if (it != dirty_.end() && it->second.buffer == buffer) {
+        dirty_.erase(it);
+        dirty_pages_.fetch_sub(1, std::memory_order_release);
+      }
+    }
+  }
+  live_dirty_pages_ = 0;
+  for (PageId id : free_list_pages_) Free(id, 1);
+  free_list_pages_ = std::move(list);
+  RefreshView();
+  return Status::OK();
+}
+
+void Pager::RefreshView() {
+  const uint64_t bytes = file_pages_ * kPageBytes;
+  const View* current = view_.load(std::memory_order_relaxed);
+  if (current != nullptr && current->bytes == bytes) return;
+  const char* base = file_->View(bytes);
+  if (base == nullptr) return;
+  views_.push_back(std::make_unique<View>(View{base, bytes}));
+  view_.store(views_.back().get(), std::memory_order_release);
+}
+
+std::vector<FreeRun> Pager::FreeRunsForMeta() const {
+  std::map<PageId, uint64_t> free = free_;
+  for (const Retired& r : retired_) free.emplace(r.first, r.pages);
+  for (PageId id : free_list_pages_) free.emplace(id, 1);
+  std::vector<FreeRun> runs;
+  for (const auto& [first, pages] : free) {
+    if (!runs.empty() && runs.back().first + runs.back().pages == first) {
+      runs.back().pages += pages;
+    } else {
+      runs.push_back({first, pages});
+    }
+  }
+  return runs;
+}
+
+PagerStats Pager::stats() const {
+  PagerStats s = stats_;
+  s.page_count = page_count_;
+  for (const auto& [first, pages] : free_) s.free_pages += pages;
+  for (const Retired& r : retired_) s.retired_pages += r.pages;
+  s.dirty_pages = live_dirty_pages_;
+  return s;
+}
+
+}  // namespace lightning::btree

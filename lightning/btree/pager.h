@@ -1,0 +1,155 @@
+// Pager: the B+Tree's page file, which pages are in memory, and which are free.
+//
+// Pages are copy-on-write. A transaction never changes a page a reader or the
+// durable meta can reach: it allocates new page ids, fills new buffers, and
+// hands them to the pager (Put); they are "dirty" (in memory only) until a
+// checkpoint writes them. The pages a transaction replaced are "retired"
+// with that transaction's id, and their ids are reused only when
+//  - no reader holds a version older than the retiring transaction
+//    (Reclaim(min_pinned_txn)), and
+//  - if the durable meta reaches the page (it was written by a checkpoint),
+//    a newer checkpoint is durable.
+// So every page the durable meta reaches stays intact until a newer meta is
+// durable, and every page a pinned version reaches stays intact and readable.
+//
+// Checkpoint writes the live dirty pages (sorted, contiguous ones in one
+// write), then the free list (new pages), fsyncs the file, then writes the
+// meta page of the transaction's parity and fsyncs again: the new state is
+// durable exactly when the second fsync returns. A crash before it leaves the
+// previous meta and every page it reaches untouched.
+//
+// Thread safety: Read may be called from any thread at any time. Everything
+// else is for the one writer at a time (the engine's write lock).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "lightning/btree/page.h"
+#include "lightning/file_system.h"
+#include "lightning/status.h"
+
+namespace lightning::btree {
+
+using PageBuffer = std::shared_ptr<char[]>;
+inline PageBuffer NewPageBuffer() { return std::make_shared_for_overwrite<char[]>(kPageBytes); }
+
+// A page held for reading: data() stays valid while the PageRef lives.
+class PageRef {
+ public:
+  const char* data() const { return data_; }
+
+ private:
+  friend class Pager;
+  const char* data_ = nullptr;
+  PageBuffer held_;  // a dirty page's buffer, or a copy read from the file
+};
+
+struct PagerStats {
+  uint64_t page_count = 0;     // pages in the file, free ones included
+  uint64_t free_pages = 0;     // reusable now
+  uint64_t retired_pages = 0;  // waiting for readers or a checkpoint
+  uint64_t dirty_pages = 0;
+  uint64_t checkpoints = 0;
+  uint64_t pages_written = 0;
+  uint64_t bytes_written = 0;  // to the page file, metas and free list included
+};
+
+class Pager {
+ public:
+  // Opens the page file at `path`. With `create` and a file that holds no
+  // valid meta page and is shorter than two pages (a creation that never
+  // finished), writes a fresh file: two meta pages of an empty tree
+  // replaying from `log_number`, synced. *meta is the newest valid meta.
+  // Corruption if no meta page is valid.
+  static Status Open(FileSystem* fs, const std::string& path, bool create, uint64_t log_number,
+                     std::unique_ptr<Pager>* pager, Meta* meta);
+  ~Pager();
+
+  // The page `id` of `type` as the version with transaction `max_txn` sees
+  // it: from memory if it is dirty, else from the file. Corruption (naming
+  // the file and page) if its checksum or header is wrong.
+  Status Read(PageId id, PageType type, uint64_t max_txn, bool verify_checksum, PageRef* ref) const;
+
+  // --- For the writer ---
+
+  // Ids of `pages` consecutive free pages (from the free list, else past the end).
+  PageId Allocate(uint64_t pages);
+  // Makes `buffer` (a sealed page) the content of dirty page `id`.
+  void Put(PageId id, PageBuffer buffer);
+  // Pages [first, first + pages) were replaced by transaction `txn`.
+  void Retire(PageId first, uint64_t pages, uint64_t txn);
+  // Retired pages no version >= min_pinned_txn reaches become free (see the
+  // header comment).
+  void Reclaim(uint64_t min_pinned_txn);
+  // Bytes of the live dirty pages: what the next checkpoint writes.
+  uint64_t dirty_bytes() const { return live_dirty_pages_ * kPageBytes; }
+
+  // The transaction id a checkpoint after transaction `txn` gives its meta:
+  // the next one >= txn of the parity the last durable meta does not have.
+  uint64_t MetaTxnAfter(uint64_t txn) const { return txn % 2 != durable_.txn % 2 ? txn : txn + 1; }
+  // Makes `meta` durable (see the header comment). REQUIRES: meta.txn ==
+  // MetaTxnAfter(the last transaction), every live dirty page reachable from
+  // meta.root. On error the pager must not be used for writing again.
+  Status Checkpoint(const Meta& meta);
+  const Meta& durable_meta() const { return durable_; }
+
+  PagerStats stats() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Dirty {
+    PageBuffer buffer;
+    bool retired = false;
+  };
+  struct Retired {
+    PageId first;
+    uint64_t pages;
+    uint64_t txn;
+    bool durable;  // the durable meta reaches it: free only after a newer checkpoint
+  };
+  // A memory view of the file's first `bytes` (nullptr: read with Read).
+  struct View {
+    const char* base = nullptr;
+    uint64_t bytes = 0;
+  };
+
+  Pager(FileSystem* fs, std::string path, std::unique_ptr<RandomRWFile> file);
+  Status LoadFreeList(const Meta& meta);
+  void Free(PageId first, uint64_t pages);
+  Status WritePages(PageId first, const std::vector<const char*>& pages);
+  // Every page free in the state a checkpoint makes durable: free now,
+  // retired, or holding the durable free list (which the new meta replaces).
+  std::vector<FreeRun> FreeRunsForMeta() const;
+  void RefreshView();
+
+  FileSystem* const fs_;
+  const std::string path_;
+  std::unique_ptr<RandomRWFile> file_;
+
+  // Dirty pages, which readers look up (under dirty_mu_).
+  mutable std::mutex dirty_mu_;
+  std::unordered_map<PageId, Dirty> dirty_;
+  std::atomic<uint64_t> dirty_pages_{0};  // entries in dirty_, live or retired
+
+  std::atomic<const View*> view_{nullptr};
+  std::vector<std::unique_ptr<View>> views_;  // every view made, kept until destruction
+
+  // The writer's state.
+  Meta durable_;                          // the newest durable meta
+  uint64_t file_pages_ = 0;               // pages the file holds (written so far)
+  uint64_t page_count_ = kFirstDataPage;  // pages at or past this are unallocated
+  std::map<PageId, uint64_t> free_;       // runs free now: first -> pages
+  std::vector<Retired> retired_;          // in retiring order
+  std::vector<PageId> free_list_pages_;   // pages holding the durable free list
+  uint64_t live_dirty_pages_ = 0;         // entries in dirty_ not retired
+  PagerStats stats_;
+};
+
+}  // namespace lightning::btree

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <functional>
+
+#include "lightning/util/coding.h"
 
 namespace lightning::btree {
 namespace {
@@ -410,12 +413,15 @@ Status TreeWriter::Apply(const std::vector<TreeOp>& ops, TreeRoot* result) {
   if (root == 0) height = 0;
   // A root branch with one child gives way to the child.
   while (height > 1) {
-    Node node;
-    s = ReadNode(root, height, &node);
+    PageRef ref;
+    NodeView view;
+    Cell only;
+    s = ReadNodePage(*pager_, root, height, txn_, true, &ref, &view);
+    if (s.ok() && view.count() == 1) s = view.CellAt(0, &only);
     if (!s.ok()) return s;
-    if (node.entries.size() != 1) break;
+    if (view.count() != 1) break;
     pager_->Retire(root, 1, txn_);
-    root = node.entries[0].child;
+    root = only.child;
     height--;
   }
   result->root = root;
@@ -426,13 +432,187 @@ Status TreeWriter::Apply(const std::vector<TreeOp>& ops, TreeRoot* result) {
   return Status::OK();
 }
 
+// Most transactions change one leaf in place: the fast paths copy a page and
+// edit the copy (EditLeaf, EditBranch); the general path decodes every cell,
+// merges the ops in and packs the result into as many pages as it needs.
 Status TreeWriter::ApplyNode(PageId id, uint32_t level, const TreeOp* ops, size_t n,
                              std::vector<Entry>* out) {
+  Precomputed pre;
+  if (id != 0) {
+    bool done = false;
+    Status s = level == 1 ? EditLeaf(id, ops, n, out, &done)
+                          : EditBranch(id, level, ops, n, out, &done, &pre);
+    if (!s.ok() || done) return s;
+  }
   Node node;
   Status s = ReadNode(id, level, &node);
   if (!s.ok()) return s;
   if (id != 0) pager_->Retire(id, 1, txn_);
-  return node.leaf ? ApplyLeaf(node, ops, n, out) : ApplyBranch(node, level, ops, n, out);
+  return node.leaf ? ApplyLeaf(node, ops, n, out) : ApplyBranch(node, level, ops, n, out, &pre);
+}
+
+// One op on a leaf whose result fits in one page and is not so small that it
+// should merge: the copy gets the new cell (or loses the old one) and its
+// slots shift; no other cell is decoded.
+Status TreeWriter::EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<Entry>* out,
+                            bool* done) {
+  *done = false;
+  if (n != 1) return Status::OK();
+  const TreeOp& op = ops[0];
+  PageRef& ref = held_.emplace_back();
+  NodeView view;
+  Status s = ReadNodePage(*pager_, id, 1, txn_, true, &ref, &view);
+  if (!s.ok()) return s;
+  const char* page = ref.data();
+  const int count = view.count();
+  // The cells must lie in slot order (as NodeBuilder and this function lay them out).
+  for (int j = 1; j < count; j++) {
+    if (view.SlotOffset(j) <= view.SlotOffset(j - 1)) return Status::OK();
+  }
+  int idx = 0;
+  bool equal = false;
+  s = LowerBound(*pager_, view, op.key, txn_, true, &idx, &equal);
+  Cell last, old;
+  size_t old_end = 0, cells_end = 0;
+  if (s.ok()) s = view.CellAt(count - 1, &last, &cells_end);
+  if (s.ok() && equal) s = view.CellAt(idx, &old, &old_end);
+  if (!s.ok()) return s;
+  if (!op.put && (!equal || count == 1)) return Status::OK();  // nothing to do, or empty
+
+  std::string cell;
+  Entry e;
+  if (op.put) {
+    e.key_run = equal ? old.key_run : 0;
+    if (!equal && !KeyInline(op.key.size())) return Status::OK();  // the general path writes it
+    // NewEntryForOp may write an overflow run: only once the edit is sure to fit.
+    const size_t key_part = e.key_run != 0 ? kKeyPrefixBytes + 8 : op.key.size();
+    const bool inline_value = InlineValueFits(key_part, op.value.size());
+    Cell probe;
+    probe.key = e.key_run != 0 ? op.key.substr(0, kKeyPrefixBytes) : op.key;
+    probe.key_bytes = static_cast<uint32_t>(op.key.size());
+    probe.key_run = e.key_run;
+    probe.value_bytes = static_cast<uint32_t>(op.value.size());
+    probe.value = inline_value ? op.value : std::string_view();
+    probe.value_run = inline_value ? 0 : kFirstDataPage;  // a placeholder of the right size
+    const size_t old_cell = equal ? old_end - view.SlotOffset(idx) : 0;
+    const size_t old_cells = cells_end - (kPageHeaderBytes + 2 * size_t(count));
+    const size_t slots = 2 * size_t(count + (equal ? 0 : 1));
+    const size_t new_cell = NodeCellBytes(PageType::kLeaf, probe) - 2;  // less its slot
+    if (slots + old_cells - old_cell + new_cell > kNodeCapacityBytes) {
+      return Status::OK();  // a split: the general path
+    }
+    s = NewEntryForOp(op, &e);
+    if (!s.ok()) return s;
+    EncodeCell(PageType::kLeaf, e.ToCell(), &cell);
+  }
+  const int new_count = count + (op.put ? (equal ? 0 : 1) : -1);
+  const size_t old_start = kPageHeaderBytes + 2 * size_t(count);
+  const size_t new_start = kPageHeaderBytes + 2 * size_t(new_count);
+  const size_t split = idx < count ? view.SlotOffset(idx) : cells_end;  // left cells end here
+  const size_t right = equal ? old_end : split;                         // right cells start here
+  const size_t used = new_start + (split - old_start) + cell.size() + (cells_end - right);
+  if (!op.put && used - kPageHeaderBytes < kNodeCapacityBytes / 4) return Status::OK();  // merge
+  assert(used <= kPageBytes);
+
+  if (equal) {  // the old cell's runs go (a kept key keeps its run)
+    if (old.value_run != 0) pager_->Retire(old.value_run, OverflowPages(old.value_bytes), txn_);
+    if (!op.put && old.key_run != 0)
+      pager_->Retire(old.key_run, OverflowPages(old.key_bytes), txn_);
+  }
+  entries_delta_ += op.put ? (equal ? 0 : 1) : -1;
+  PageBuffer buffer = NewPageBuffer();
+  char* p = buffer.get();
+  std::memset(p, 0, kPageBytes);
+  const PageId new_id = pager_->Allocate(1);
+  EncodeHeader({PageType::kLeaf, static_cast<uint16_t>(new_count), new_id, txn_}, p);
+  std::memcpy(p + new_start, page + old_start, split - old_start);
+  std::memcpy(p + new_start + (split - old_start), cell.data(), cell.size());
+  std::memcpy(p + new_start + (split - old_start) + cell.size(), page + right, cells_end - right);
+  const ptrdiff_t left_shift = ptrdiff_t(new_start) - ptrdiff_t(old_start);
+  const ptrdiff_t right_shift = left_shift + ptrdiff_t(cell.size()) - ptrdiff_t(right - split);
+  int to = 0;
+  for (int j = 0; j < count; j++) {
+    if (j == idx && op.put) {
+      EncodeFixed16(p + kPageHeaderBytes + 2 * size_t(to++),
+                    static_cast<uint16_t>(new_start + (split - old_start)));
+      if (equal) continue;  // the replaced cell's slot is this one
+    } else if (j == idx && equal) {
+      continue;  // deleted
+    }
+    const ptrdiff_t shift = j < idx ? left_shift : right_shift;
+    EncodeFixed16(p + kPageHeaderBytes + 2 * size_t(to++),
+                  static_cast<uint16_t>(ptrdiff_t(view.SlotOffset(j)) + shift));
+  }
+  if (idx == count && op.put) {
+    EncodeFixed16(p + kPageHeaderBytes + 2 * size_t(to++),
+                  static_cast<uint16_t>(new_start + (split - old_start)));
+  }
+  assert(to == new_count);
+  SealPage(p);
+  pager_->Put(new_id, std::move(buffer));
+  pager_->Retire(id, 1, txn_);
+  Entry page_entry;
+  page_entry.child = new_id;
+  page_entry.fill = used - kPageHeaderBytes;
+  out->push_back(page_entry);
+  *done = true;
+  return Status::OK();
+}
+
+// Ops that all land in one child whose result is one page, not small: the
+// copy of this branch gets the new child id, nothing else changes. Otherwise
+// the child's result goes to the general path in *pre.
+Status TreeWriter::EditBranch(PageId id, uint32_t level, const TreeOp* ops, size_t n,
+                              std::vector<Entry>* out, bool* done, Precomputed* pre) {
+  *done = false;
+  PageRef& ref = held_.emplace_back();
+  NodeView view;
+  Status s = ReadNodePage(*pager_, id, level, txn_, true, &ref, &view);
+  int first = 0, last = 0;
+  if (s.ok()) s = ChildIndex(*pager_, view, ops[0].key, txn_, true, &first);
+  if (s.ok()) s = ChildIndex(*pager_, view, ops[n - 1].key, txn_, true, &last);
+  if (!s.ok() || first != last) return s;
+  Cell c;
+  size_t end = 0;
+  s = view.CellAt(first, &c, &end);
+  if (!s.ok()) return s;
+  pre->child = first;
+  pre->valid = true;
+  s = ApplyNode(c.child, level - 1, ops, n, &pre->replaced);
+  if (!s.ok()) return s;
+  if (pre->replaced.size() != 1) return Status::OK();
+  if (pre->replaced[0].fill < kNodeCapacityBytes / 4) {
+    // A small child merges if a neighbour has room for it (MergeSmallChildren).
+    for (int neighbour : {first - 1, first + 1}) {
+      if (neighbour < 0 || neighbour >= view.count()) continue;
+      Cell nc;
+      PageRef nref;
+      NodeView nview;
+      Cell last;
+      size_t end_of_cells = 0;
+      s = view.CellAt(neighbour, &nc);
+      if (s.ok()) s = ReadNodePage(*pager_, nc.child, level - 1, txn_, true, &nref, &nview);
+      if (s.ok()) s = nview.CellAt(nview.count() - 1, &last, &end_of_cells);
+      if (!s.ok()) return s;
+      if (end_of_cells - kPageHeaderBytes + pre->replaced[0].fill <= kNodeCapacityBytes) {
+        return Status::OK();
+      }
+    }
+  }
+  PageBuffer buffer = NewPageBuffer();
+  char* p = buffer.get();
+  std::memcpy(p, ref.data(), kPageBytes);
+  const PageId new_id = pager_->Allocate(1);
+  EncodeHeader({PageType::kBranch, static_cast<uint16_t>(view.count()), new_id, txn_}, p);
+  EncodeFixed64(p + end - 8, pre->replaced[0].child);
+  SealPage(p);
+  pager_->Put(new_id, std::move(buffer));
+  pager_->Retire(id, 1, txn_);
+  Entry page_entry;
+  page_entry.child = new_id;
+  out->push_back(page_entry);
+  *done = true;
+  return Status::OK();
 }
 
 Status TreeWriter::ApplyLeaf(const Node& node, const TreeOp* ops, size_t n,
@@ -473,7 +653,7 @@ Status TreeWriter::ApplyLeaf(const Node& node, const TreeOp* ops, size_t n,
 }
 
 Status TreeWriter::ApplyBranch(const Node& node, uint32_t level, const TreeOp* ops, size_t n,
-                               std::vector<Entry>* out) {
+                               std::vector<Entry>* out, Precomputed* pre) {
   const std::vector<Entry>& old = node.entries;
   std::vector<Entry> children;
   children.reserve(old.size() + 4);
@@ -495,8 +675,13 @@ Status TreeWriter::ApplyBranch(const Node& node, uint32_t level, const TreeOp* o
       k = n;
     }
     std::vector<Entry> replaced;
-    Status s = ApplyNode(old[i].child, level - 1, ops + j, k - j, &replaced);
-    if (!s.ok()) return s;
+    if (pre->valid && pre->child == i) {  // EditBranch already applied these ops
+      replaced = std::move(pre->replaced);
+      pre->valid = false;
+    } else {
+      Status s = ApplyNode(old[i].child, level - 1, ops + j, k - j, &replaced);
+      if (!s.ok()) return s;
+    }
     if (replaced.empty()) {
       if (old[i].key_run != 0)
         pager_->Retire(old[i].key_run, OverflowPages(old[i].key.size()), txn_);

@@ -63,8 +63,17 @@ class TreeWriter {
   Status ReadNode(PageId id, uint32_t level, Node* node);
   Status ApplyNode(PageId id, uint32_t level, const TreeOp* ops, size_t n, std::vector<Entry>* out);
   Status ApplyLeaf(const Node& node, const TreeOp* ops, size_t n, std::vector<Entry>* out);
+  // A child's result EditBranch computed before falling back to ApplyBranch.
+  struct Precomputed {
+    bool valid = false;
+    size_t child = 0;
+    std::vector<Entry> replaced;
+  };
+  Status EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<Entry>* out, bool* done);
+  Status EditBranch(PageId id, uint32_t level, const TreeOp* ops, size_t n, std::vector<Entry>* out,
+                    bool* done, Precomputed* pre);
   Status ApplyBranch(const Node& node, uint32_t level, const TreeOp* ops, size_t n,
-                     std::vector<Entry>* out);
+                     std::vector<Entry>* out, Precomputed* pre);
   Status MergeSmallChildren(uint32_t child_level, std::vector<Entry>* children);
   Status MergePair(PageType type, uint32_t child_level, std::vector<Entry>* children, size_t left,
                    bool* merged);
@@ -78,7 +87,7 @@ class TreeWriter {
   const TreeRoot base_;
   const uint64_t txn_;
   int64_t entries_delta_ = 0;
-  std::vector<PageRef> held_;        // pages the entries' views point into
+  std::deque<PageRef> held_;         // pages the entries' views point into (stable addresses)
   std::deque<std::string> storage_;  // keys the writer made (separators, loaded keys)
 };
 

@@ -48,8 +48,8 @@ TEST_F(BTreeDBTest, RandomOpsMatchModelAcrossCheckpointsAndReopens) {
   std::mt19937 rng(seed);
   Open();
   Model model;
-  for (int round = 0; round < 6; round++) {
-    for (int i = 0; i < 3000; i++) {
+  for (int round = 0; round < 4; round++) {
+    for (int i = 0; i < 2000; i++) {
       WriteBatch batch;
       const int n = rng() % 8 == 0 ? 1 + rng() % 50 : 1;
       for (int j = 0; j < n; j++) {
@@ -90,16 +90,17 @@ TEST_F(BTreeDBTest, AscendingInsertsFillLeavesCompletely) {
 TEST_F(BTreeDBTest, DeletingEverythingFreesEveryPage) {
   const uint32_t seed = dbtest::TestSeed();
   std::mt19937 rng(seed);
+  options_.write_buffer_bytes = 256 << 10;
   Open();
-  std::vector<int> keys(20000);
-  for (int i = 0; i < 20000; i++) keys[i] = i;
+  std::vector<int> keys(12000);
+  for (int i = 0; i < 12000; i++) keys[i] = i;
   std::shuffle(keys.begin(), keys.end(), rng);
   for (int k : keys) Put(NumberedKey(k), RandomBytes(rng, rng() % 200));
   EXPECT_GE(Property("height"), 3u);
   std::shuffle(keys.begin(), keys.end(), rng);
   for (size_t i = 0; i < keys.size(); i++) {
     LIGHTNING_ASSERT_OK(db_->Delete(WriteOptions(), NumberedKey(keys[i])));
-    if (i % 5000 == 0) LIGHTNING_ASSERT_OK(db_->Check());  // merges and root changes on the way
+    if (i % 3000 == 0) LIGHTNING_ASSERT_OK(db_->Check());  // merges and root changes on the way
   }
   LIGHTNING_ASSERT_OK(db_->Flush());
   EXPECT_EQ(0u, Property("entries"));

@@ -10,15 +10,6 @@
 namespace lightning::btree {
 namespace {
 
-inline uint16_t DecodeFixed16(const char* p) {
-  return static_cast<uint16_t>(static_cast<unsigned char>(p[0]) |
-                               (static_cast<unsigned char>(p[1]) << 8));
-}
-inline void EncodeFixed16(char* p, uint16_t v) {
-  p[0] = static_cast<char>(v);
-  p[1] = static_cast<char>(v >> 8);
-}
-
 std::string PageName(PageId id) { return "page " + std::to_string(id); }
 
 Status Bad(PageId id, const std::string& what) {
@@ -109,7 +100,7 @@ Status NodeView::Init(const char* page, PageId id) {
   return Status::OK();
 }
 
-Status NodeView::CellAt(int i, Cell* c) const {
+Status NodeView::CellAt(int i, Cell* c, size_t* end) const {
   assert(i >= 0 && i < count_);
   const size_t cells_start = kPageHeaderBytes + 2 * size_t(count_);
   const size_t offset = DecodeFixed16(page_ + kPageHeaderBytes + 2 * size_t(i));
@@ -143,6 +134,7 @@ Status NodeView::CellAt(int i, Cell* c) const {
     if (limit - p < 8) return Bad(id_, "cell " + std::to_string(i) + " is truncated");
     c->child = DecodeFixed64(p);
     if (c->child < kFirstDataPage) return Bad(id_, "cell " + std::to_string(i) + " bad child");
+    if (end != nullptr) *end = static_cast<size_t>(p + 8 - page_);
     return Status::OK();
   }
   const bool value_overflow = (flags & kValueOverflow) != 0;
@@ -153,12 +145,15 @@ Status NodeView::CellAt(int i, Cell* c) const {
     if (limit - p < 8) return Bad(id_, "cell " + std::to_string(i) + " is truncated");
     c->value_run = DecodeFixed64(p);
     if (c->value_run < kFirstDataPage) return Bad(id_, "cell " + std::to_string(i) + " bad run");
+    p += 8;
   } else {
     if (size_t(limit - p) < c->value_bytes) {
       return Bad(id_, "cell " + std::to_string(i) + " value runs past the page");
     }
     c->value = std::string_view(p, c->value_bytes);
+    p += c->value_bytes;
   }
+  if (end != nullptr) *end = static_cast<size_t>(p - page_);
   return Status::OK();
 }
 
@@ -169,30 +164,34 @@ size_t NodeCellBytes(PageType type, const Cell& c) {
   return n + (c.value_run != 0 ? 8 : c.value.size());
 }
 
-void NodeBuilder::Add(const Cell& c) {
-  assert(Fits(c));
+void EncodeCell(PageType type, const Cell& c, std::string* dst) {
   assert((c.key_run != 0) == !KeyInline(c.key_bytes));
   assert(c.key_run != 0 || c.key.size() == c.key_bytes);
-  offsets_.push_back(static_cast<uint16_t>(cells_.size()));
   uint8_t flags = c.key_run != 0 ? kKeyOverflow : 0;
-  if (type_ == PageType::kLeaf && c.value_run != 0) flags |= kValueOverflow;
-  cells_.push_back(static_cast<char>(flags));
-  PutVarint32(&cells_, c.key_bytes);
-  if (type_ == PageType::kLeaf) PutVarint32(&cells_, c.value_bytes);
+  if (type == PageType::kLeaf && c.value_run != 0) flags |= kValueOverflow;
+  dst->push_back(static_cast<char>(flags));
+  PutVarint32(dst, c.key_bytes);
+  if (type == PageType::kLeaf) PutVarint32(dst, c.value_bytes);
   if (c.key_run != 0) {
-    cells_.append(c.key.substr(0, kKeyPrefixBytes));
-    PutFixed64(&cells_, c.key_run);
+    dst->append(c.key.substr(0, kKeyPrefixBytes));
+    PutFixed64(dst, c.key_run);
   } else {
-    cells_.append(c.key);
+    dst->append(c.key);
   }
-  if (type_ == PageType::kBranch) {
-    PutFixed64(&cells_, c.child);
+  if (type == PageType::kBranch) {
+    PutFixed64(dst, c.child);
   } else if (c.value_run != 0) {
-    PutFixed64(&cells_, c.value_run);
+    PutFixed64(dst, c.value_run);
   } else {
     assert(c.value.size() == c.value_bytes);
-    cells_.append(c.value);
+    dst->append(c.value);
   }
+}
+
+void NodeBuilder::Add(const Cell& c) {
+  assert(Fits(c));
+  offsets_.push_back(static_cast<uint16_t>(cells_.size()));
+  EncodeCell(type_, c, &cells_);
 }
 
 void NodeBuilder::Finish(PageId id, uint64_t txn, char* page) const {

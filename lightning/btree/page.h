@@ -62,6 +62,15 @@ namespace lightning::btree {
 
 using PageId = uint64_t;
 
+inline uint16_t DecodeFixed16(const char* p) {
+  return static_cast<uint16_t>(static_cast<unsigned char>(p[0]) |
+                               (static_cast<unsigned char>(p[1]) << 8));
+}
+inline void EncodeFixed16(char* p, uint16_t v) {
+  p[0] = static_cast<char>(v);
+  p[1] = static_cast<char>(v >> 8);
+}
+
 inline constexpr size_t kPageBytes = 4096;
 inline constexpr size_t kPageHeaderBytes = 24;
 inline constexpr size_t kOverflowPayloadBytes = kPageBytes - kPageHeaderBytes;
@@ -135,7 +144,10 @@ class NodeView {
   Status Init(const char* page, PageId id);
   bool leaf() const { return type_ == PageType::kLeaf; }
   int count() const { return count_; }
-  Status CellAt(int i, Cell* cell) const;
+  // *end (if not null): the offset just past the cell's bytes.
+  Status CellAt(int i, Cell* cell, size_t* end = nullptr) const;
+  // The offset of cell i (slot i), unchecked.
+  size_t SlotOffset(int i) const { return DecodeFixed16(page_ + kPageHeaderBytes + 2 * size_t(i)); }
 
  private:
   const char* page_ = nullptr;
@@ -144,6 +156,8 @@ class NodeView {
   int count_ = 0;
 };
 
+// Appends the cell's encoding (the grammar's leaf or branch cell) to *dst.
+void EncodeCell(PageType type, const Cell& cell, std::string* dst);
 // Bytes a cell takes in a node, its slot included.
 size_t NodeCellBytes(PageType type, const Cell& cell);
 inline constexpr size_t kNodeCapacityBytes = kPageBytes - kPageHeaderBytes;

@@ -197,28 +197,27 @@ void Pager::Retire(PageId first, uint64_t pages, uint64_t txn) {
       }
     }
   }
-  retired_.push_back({first, pages, txn, durable});
+  if (durable) {
+    waiting_checkpoint_.push_back({txn, {first, pages}});
+  } else {
+    waiting_readers_.emplace_hint(waiting_readers_.end(), txn, FreeRun{first, pages});
+  }
 }
 
 void Pager::Reclaim(uint64_t min_pinned_txn) {
-  size_t kept = 0;
-  for (size_t i = 0; i < retired_.size(); i++) {
-    const Retired& r = retired_[i];
-    const bool readers_done = r.txn <= min_pinned_txn;
-    const bool durable_done = !r.durable || r.txn <= durable_.txn;
-    if (!readers_done || !durable_done) {
-      retired_[kept++] = r;
-      continue;
-    }
-    {
-      std::lock_guard<std::mutex> lock(dirty_mu_);
-      for (PageId id = r.first; id < r.first + r.pages; id++) {
+  auto end = waiting_readers_.upper_bound(min_pinned_txn);
+  if (end == waiting_readers_.begin()) return;
+  {
+    std::lock_guard<std::mutex> lock(dirty_mu_);
+    for (auto it = waiting_readers_.begin(); it != end; ++it) {
+      for (PageId id = it->second.first; id < it->second.first + it->second.pages; id++) {
         if (dirty_.erase(id) != 0) dirty_pages_.fetch_sub(1, std::memory_order_release);
       }
     }
-    Free(r.first, r.pages);
   }
-  retired_.resize(kept);
+  for (auto it = waiting_readers_.begin(); it != end; ++it)
+    Free(it->second.first, it->second.pages);
+  waiting_readers_.erase(waiting_readers_.begin(), end);
 }
 
 void Pager::Free(PageId first, uint64_t pages) {
@@ -332,6 +331,9 @@ Status Pager::Checkpoint(const Meta& meta_in) {
     }
   }
   live_dirty_pages_ = 0;
+  // Pages the old meta reached now wait only for readers.
+  for (const auto& [txn, run] : waiting_checkpoint_) waiting_readers_.emplace(txn, run);
+  waiting_checkpoint_.clear();
   for (PageId id : free_list_pages_) Free(id, 1);
   free_list_pages_ = std::move(list);
   RefreshView();
@@ -350,7 +352,8 @@ void Pager::RefreshView() {
 
 std::vector<FreeRun> Pager::FreeRunsForMeta() const {
   std::map<PageId, uint64_t> free = free_;
-  for (const Retired& r : retired_) free.emplace(r.first, r.pages);
+  for (const auto& [txn, r] : waiting_readers_) free.emplace(r.first, r.pages);
+  for (const auto& [txn, r] : waiting_checkpoint_) free.emplace(r.first, r.pages);
   for (PageId id : free_list_pages_) free.emplace(id, 1);
   std::vector<FreeRun> runs;
   for (const auto& [first, pages] : free) {
@@ -367,7 +370,8 @@ PagerStats Pager::stats() const {
   PagerStats s = stats_;
   s.page_count = page_count_;
   for (const auto& [first, pages] : free_) s.free_pages += pages;
-  for (const Retired& r : retired_) s.retired_pages += r.pages;
+  for (const auto& [txn, r] : waiting_readers_) s.retired_pages += r.pages;
+  for (const auto& [txn, r] : waiting_checkpoint_) s.retired_pages += r.pages;
   s.dirty_pages = live_dirty_pages_;
   return s;
 }

@@ -108,12 +108,6 @@ class Pager {
     PageBuffer buffer;
     bool retired = false;
   };
-  struct Retired {
-    PageId first;
-    uint64_t pages;
-    uint64_t txn;
-    bool durable;  // the durable meta reaches it: free only after a newer checkpoint
-  };
   // A memory view of the file's first `bytes` (nullptr: read with Read).
   struct View {
     const char* base = nullptr;
@@ -146,9 +140,12 @@ class Pager {
   uint64_t file_pages_ = 0;               // pages the file holds (written so far)
   uint64_t page_count_ = kFirstDataPage;  // pages at or past this are unallocated
   std::map<PageId, uint64_t> free_;       // runs free now: first -> pages
-  std::vector<Retired> retired_;          // in retiring order
-  std::vector<PageId> free_list_pages_;   // pages holding the durable free list
-  uint64_t live_dirty_pages_ = 0;         // entries in dirty_ not retired
+  // Retired runs by retiring transaction: free once no reader is older.
+  std::multimap<uint64_t, FreeRun> waiting_readers_;
+  // Retired runs the durable meta reaches: they wait for the next checkpoint.
+  std::vector<std::pair<uint64_t, FreeRun>> waiting_checkpoint_;
+  std::vector<PageId> free_list_pages_;  // pages holding the durable free list
+  uint64_t live_dirty_pages_ = 0;        // entries in dirty_ not retired
   PagerStats stats_;
 };
 

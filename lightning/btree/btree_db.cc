@@ -146,6 +146,16 @@ Status BTreeDB::Recover() {
   btree::Meta meta;
   s = btree::Pager::Open(fs, pages, /*create=*/logs.empty(), next_file_number_, &pager_, &meta);
   if (!s.ok()) return s;
+  // The meta's log exists once a checkpoint wrote it (a checkpoint creates its
+  // log first and deletes older ones only after). An older meta whose log is
+  // gone is a fallback from a damaged newer one: opening it would silently
+  // lose what the newer one held.
+  if (!logs.empty() && !std::binary_search(logs.begin(), logs.end(), meta.log_number)) {
+    return Status::Corruption(pages + ": the newest valid meta page (transaction " +
+                              std::to_string(meta.txn) + ") needs log " +
+                              LogFileName(dir_, meta.log_number) +
+                              ", which is gone: a newer meta page is damaged");
+  }
   current_ = {meta.txn, meta.root, meta.height, meta.entries};
   last_sequence_ = meta.last_sequence;
   bool stop = false;

@@ -29,7 +29,13 @@
 # harness_tests instead and runs the model-based test on the LSM engine and
 # the regression traces (RapidCheck seeded with MUTANT_SEED, at most
 # MUTANT_HARNESS_SEQUENCES sequences, default 2000); the table gives the
-# disagreement and the length of the shrunk trace.
+# disagreement and the length of the shrunk trace. The model-based test runs
+# on the LSM and on the B+Tree.
+#
+# A patch whose header contains "GTEST: <filter>" plants a bug that only
+# damage between a close and the next open exposes (bit rot: no crash or
+# model run produces it): it builds lightning_tests and runs the tests the
+# filter names; a failing test catches it.
 #
 # A patch whose header contains "NEEDS FAULT SWEEP" can only be exposed by a
 # fault-injection run (a failed fsync), not by a crash. It runs under
@@ -131,7 +137,7 @@ build_explorer() {  # $1: log file; $2: target (default crash_sim_explorer)
   cmake --build "$build" -j "$jobs" --target "${2:-crash_sim_explorer}" >>"$1" 2>&1
 }
 
-# A HARNESS mutant: the model-based test on the LSM engine plus the regression
+# A HARNESS mutant: the model-based tests on both engines plus the regression
 # traces, RapidCheck seeded with $seed, up to $harness_sequences sequences
 # (it stops at the first failing one and shrinks it). Sets run_secs, run_rc,
 # run_hung and run_first (the disagreement, and the shrunk trace's length).
@@ -141,7 +147,8 @@ run_harness() {
   run_hung=0
   RC_PARAMS="seed=$seed max_success=$harness_sequences" LIGHTNING_TRACE_DIR="$work/traces" \
     timeout "$budget" "$build/harness/harness_tests" \
-    --gtest_filter='ModelTest.LsmAgreesWithTheModel:RegressionTraces.*' >"$log" 2>&1
+    --gtest_filter='ModelTest.LsmAgreesWithTheModel:ModelTest.BTreeAgreesWithTheModel:RegressionTraces.*' \
+    >"$log" 2>&1
   run_rc=$?
   [ "$run_rc" = 124 ] && run_hung=1
   run_secs=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.1f", a - b }')
@@ -159,6 +166,23 @@ run_harness() {
 }
 
 explorer=$build/crash_sim/tools/crash_sim
+
+# A GTEST mutant: lightning_tests with the patch's filter. Sets run_secs,
+# run_rc, run_hung and run_first (the first failing test and its message).
+run_gtest() {
+  local log=$1 filter=$2 start
+  start=$(date +%s.%N)
+  run_hung=0
+  timeout "$budget" "$build/lightning/lightning_tests" --gtest_filter="$filter" >"$log" 2>&1
+  run_rc=$?
+  [ "$run_rc" = 124 ] && run_hung=1
+  run_secs=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.1f", a - b }')
+  run_first=""
+  if grep -q '^\[  FAILED  \]' "$log"; then
+    run_rc=1
+    run_first="test: $(grep -m1 -E '^\[  FAILED  \] [A-Za-z]' "$log" | sed 's/^.*\] //'): $(grep -m1 -E 'Corruption|Expected|Failure' "$log" | cut -c1-80)"
+  fi
+}
 
 # Runs the explorer ($@ = its arguments) with its output in $log; stops it at
 # the first FAIL line. Sets run_secs, run_rc, run_first (workload/variant or
@@ -259,8 +283,10 @@ for patch in "${patches[@]}"; do
   grep -q 'NEEDS FAULT SWEEP' <(sed '/^diff --git/,$d' "$patch") && needs_faults=1
   harness=0
   grep -q 'HARNESS:' <(sed '/^diff --git/,$d' "$patch") && harness=1
+  gtest=$(sed '/^diff --git/,$d' "$patch" | sed -nE 's/^# GTEST: *(.*)$/\1/p' | head -1)
   target=crash_sim_explorer
   [ "$harness" = 1 ] && target=harness_tests
+  [ -n "$gtest" ] && target=lightning_tests
   echo "== $name"
   if ! fresh_copy >>"$blog" 2>&1; then
     rows+=("$name|ERROR|-|-|scratch copy failed (see $blog)")
@@ -285,7 +311,10 @@ for patch in "${patches[@]}"; do
   note_built "$patch"
   echo "   built in $(($(date +%s) - bstart))s"
 
-  if [ "$harness" = 1 ]; then
+  if [ -n "$gtest" ]; then
+    echo "   damage tests: lightning_tests --gtest_filter=$gtest"
+    run_gtest "$rlog" "$gtest"
+  elif [ "$harness" = 1 ]; then
     echo "   model-based test: harness_tests (RC seed $seed, up to $harness_sequences sequences)"
     run_harness "$rlog"
   elif [ "$needs_faults" = 1 ]; then
@@ -313,7 +342,7 @@ for patch in "${patches[@]}"; do
   elif [ "$run_rc" -ne 0 ] && [ -n "$run_first" ]; then
     echo "   caught in ${run_secs}s: $run_first"
     shrunk=""
-    [ "$harness" = 0 ] && shrunk=$(shrink_first "$rlog" "$logs/$name.shrink.log")
+    [ "$harness" = 0 ] && [ -z "$gtest" ] && shrunk=$(shrink_first "$rlog" "$logs/$name.shrink.log")
     [ -n "$shrunk" ] && echo "   $shrunk"
     rows+=("$name|caught|$run_secs|$run_first|${shrunk:+; $shrunk}")
   else

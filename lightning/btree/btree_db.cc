@@ -143,8 +143,16 @@ Status BTreeDB::Recover() {
   if (exists && options_.error_if_exists) {
     return Status::InvalidArgument(dir_ + ": database exists (error_if_exists is set)");
   }
+  // Until the first checkpoint creates a log, nothing was acknowledged: the
+  // page file is (re)initialized. Its directory entry is made durable before
+  // that log exists, so no crash keeps a log without the page file.
   btree::Meta meta;
   s = btree::Pager::Open(fs, pages, /*create=*/logs.empty(), next_file_number_, &pager_, &meta);
+  if (s.ok() && logs.empty()) {
+    s = meta.txn < 2 ? fs->SyncDir(dir_)
+                     : Status::Corruption(pages + ": checkpointed (transaction " +
+                                          std::to_string(meta.txn) + ") but no log exists");
+  }
   if (!s.ok()) return s;
   // The meta's log exists once a checkpoint wrote it (a checkpoint creates its
   // log first and deletes older ones only after). An older meta whose log is

@@ -50,11 +50,9 @@ Status Pager::Open(FileSystem* fs, const std::string& path, bool create, uint64_
     if (meta_status[id].ok() && (newest < 0 || metas[id].txn > metas[newest].txn)) newest = id;
   }
 
-  if (newest < 0) {
-    if (!create || size >= 2 * kPageBytes) {
-      return Status::Corruption(path + ": no valid meta page (" + meta_status[0].ToString() + "; " +
-                                meta_status[1].ToString() + ")");
-    }
+  // Creation ends with the first checkpoint (transaction 2 or later); before
+  // it nothing was acknowledged, so whatever a crash left is started afresh.
+  if (create && (newest < 0 || metas[newest].txn < 2)) {
     // A new file, or one whose creation never finished: write both metas.
     char page[kPageBytes];
     for (uint64_t txn = 0; txn < 2; txn++) {
@@ -69,7 +67,11 @@ Status Pager::Open(FileSystem* fs, const std::string& path, bool create, uint64_
     s = pager->file_->Sync();
     if (!s.ok()) return s;
     newest = 1;
-    size = 2 * kPageBytes;
+    size = std::max<uint64_t>(size, 2 * kPageBytes);
+  }
+  if (newest < 0) {
+    return Status::Corruption(path + ": no valid meta page (" + meta_status[0].ToString() + "; " +
+                              meta_status[1].ToString() + ")");
   }
 
   const Meta& m = metas[newest];

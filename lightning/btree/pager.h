@@ -63,11 +63,12 @@ struct PagerStats {
 
 class Pager {
  public:
-  // Opens the page file at `path`. With `create` and a file that holds no
-  // valid meta page and is shorter than two pages (a creation that never
-  // finished), writes a fresh file: two meta pages of an empty tree
-  // replaying from `log_number`, synced. *meta is the newest valid meta.
-  // Corruption if no meta page is valid.
+  // Opens the page file at `path`. With `create` (the database has no log
+  // yet) and a file whose newest valid meta is older than the first
+  // checkpoint (transaction 2), or that has none -- a creation that never
+  // finished -- writes two meta pages of an empty tree replaying from
+  // `log_number`, synced. *meta is the newest valid meta. Corruption if no
+  // meta page is valid.
   static Status Open(FileSystem* fs, const std::string& path, bool create, uint64_t log_number,
                      std::unique_ptr<Pager>* pager, Meta* meta);
   ~Pager();

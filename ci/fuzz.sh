@@ -5,10 +5,12 @@
 #       What CI runs (ci/test.sh's `fuzz` preset): builds the targets with the
 #       fuzz preset (clang, ASan + UBSan), replays every file of every seed
 #       corpus once, then fuzzes each target for N seconds (default 60; env
-#       FUZZ_SECONDS), two at a time. New inputs go to a scratch corpus, never
-#       into fuzz/corpus. A crash, leak, sanitizer report or timeout fails the
-#       run and prints the saved input's path (the artifact) and the command
-#       that reproduces it.
+#       FUZZ_SECONDS), two at a time; an engine target and its B+Tree twin
+#       (fuzz_ops and fuzz_ops_btree, ...) share one target's N seconds, half
+#       each, when both run. New inputs go to a scratch corpus, never into
+#       fuzz/corpus. A crash, leak, sanitizer report or timeout fails the run
+#       and prints the saved input's path (the artifact) and the command that
+#       reproduces it.
 #   bash ci/fuzz.sh campaign [--seconds N] [--jobs J] [TARGET...]
 #       A long local campaign: each target in turn for N seconds (default
 #       3600) with -jobs=J -workers=J (default: the core count) on a corpus kept
@@ -24,7 +26,9 @@
 #
 # Every fuzzing run prints its libFuzzer seed (env FUZZ_SEED fixes it); the
 # background threads of the engine make a run's path not exactly repeatable,
-# but a saved artifact replays with `<target> <artifact>`.
+# but a saved artifact replays with `<target> <artifact>`. The targets are
+# the fuzz/<target>.options files (fuzz/CMakeLists.txt builds one target per
+# fuzz_*.cc and a <target>_btree twin of each engine target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -40,12 +44,12 @@ while (($#)); do
     --seconds) seconds=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --corpus) corpus_root=$(cd "$2" && pwd); shift 2 ;;
-    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,34p' "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
 if ((${#targets[@]} == 0)); then
-  for source in fuzz/fuzz_*.cc; do targets+=("$(basename "$source" .cc)"); done
+  for options in fuzz/fuzz_*.options; do targets+=("$(basename "$options" .options)"); done
 fi
 # The libFuzzer flags of fuzz/TARGET.options (max_len, dict), the file
 # fuzz/build.sh also ships: "key = value" lines become -key=value, with the
@@ -65,9 +69,23 @@ build_fuzz_preset() {
   cmake --build --preset fuzz --target fuzz_all
 }
 
+# The smoke seconds of TARGET: an engine target and its B+Tree twin
+# (<target>_btree) share the budget of one target when both run, so the
+# B+Tree builds add no CI time.
+smoke_seconds() {
+  local target=$1 twin t
+  if [[ $target == *_btree ]]; then twin=${target%_btree}; else twin=${target}_btree; fi
+  for t in "${targets[@]}"; do
+    # Never 0: -max_total_time=0 would mean no limit.
+    [[ $t == "$twin" ]] && { echo $((seconds > 1 ? seconds / 2 : 1)); return; }
+  done
+  echo "$seconds"
+}
+
 # ---- smoke: replay every seed, then a short fuzz of each target ----------
 smoke() {
-  local seconds=${seconds:-${FUZZ_SECONDS:-60}} bin=build/fuzz/fuzz
+  seconds=${seconds:-${FUZZ_SECONDS:-60}}
+  local bin=build/fuzz/fuzz
   local out=build/fuzz/smoke
   build_fuzz_preset
   rm -rf "$out"
@@ -86,7 +104,7 @@ smoke() {
     echo "  $target: ${#files[@]} corpus entries replayed, no failure"
   done
 
-  echo "==== fuzz smoke: fuzzing each target for ${seconds}s, $jobs at a time ===="
+  echo "==== fuzz smoke: fuzzing each target for ${seconds}s (engine twins $((seconds / 2))s each), $jobs at a time ===="
   local seed=${FUZZ_SEED:-$(( (RANDOM << 15 | RANDOM) + 1 ))}
   echo "  libFuzzer seed: $seed (rerun with FUZZ_SEED=$seed)"
   local -A pid_of=() target_of=()  # running fuzzers: target -> pid, pid -> target
@@ -96,7 +114,8 @@ smoke() {
     mkdir -p "$out/$target/corpus" "$out/$target/artifacts"
     # The seed corpus is read, never written: new units go to the scratch
     # corpus (the first directory).
-    "$bin/$target" -seed="$seed" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=3072 \
+    "$bin/$target" -seed="$seed" -max_total_time="$(smoke_seconds "$target")" -timeout=60 \
+      -rss_limit_mb=3072 \
       -print_final_stats=1 -artifact_prefix="$out/$target/artifacts/" $(option_flags "$target") \
       "$out/$target/corpus" "fuzz/corpus/$target" >"$out/$target.log" 2>&1
   }

@@ -12,7 +12,9 @@
 #   OUT                  build/oss-fuzz/out (where the fuzzers go)
 #   WORK                 build/oss-fuzz/work (the CMake build tree)
 #
-# Outputs in $OUT, for every fuzz/fuzz_*.cc:
+# Outputs in $OUT, for every target, that is every fuzz/<target>.options (one
+# per fuzz/fuzz_*.cc, and one per <target>_btree, the B+Tree build of an
+# engine target: fuzz/CMakeLists.txt):
 #   <target>                  the fuzzer
 #   <target>_seed_corpus.zip  fuzz/corpus/<target>/, flat
 #   <target>.dict             when fuzz/<target>.dict exists
@@ -41,8 +43,8 @@ cmake -S "$src" -B "$WORK" -G Ninja \
   -DLIGHTNING_BUILD_TESTS=OFF -DLIGHTNING_BUILD_TOOLS=OFF -DLIGHTNING_BUILD_FUZZ=ON
 cmake --build "$WORK" --target fuzz_all
 
-for source in "$src"/fuzz/fuzz_*.cc; do
-  target=$(basename "$source" .cc)
+for options in "$src"/fuzz/fuzz_*.options; do
+  target=$(basename "$options" .options)
   cp "$WORK/fuzz/$target" "$OUT/"
   rm -f "$OUT/${target}_seed_corpus.zip"
   (cd "$src/fuzz/corpus/$target" && python3 -m zipfile -c "$OUT/${target}_seed_corpus.zip" ./*)

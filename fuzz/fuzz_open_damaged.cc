@@ -11,6 +11,16 @@
 // is kept in a std::map, together with the keys that were written and then
 // deleted.
 //
+// Built twice (fuzz/CMakeLists.txt): fuzz_open_damaged damages an LSM image,
+// fuzz_open_damaged_btree (compiled with LIGHTNING_FUZZ_BTREE) a B+Tree image
+// (Engine::kBTree: a page file and a log; each Flush, the CompactAll and the
+// Close is a checkpoint, so pages are copied, retired and freed and the file
+// holds a free list). The B+Tree image also holds keys past
+// kMaxInlineKeyBytes and values past what a leaf keeps inline, some
+// overwritten or deleted, so overflow runs are live and freed; its absent
+// keys include a long key sharing its in-cell prefix with a live one. An
+// input means the same mutations to both (files are chosen by index).
+//
 // Per input (FuzzedDataProvider): up to kMaxMutations mutations, each on a
 // file chosen by index among the image's files: flip one bit, truncate, zero a
 // range, overwrite a range with input bytes, or insert input bytes. Then a
@@ -45,6 +55,14 @@
 
 namespace {
 
+#ifdef LIGHTNING_FUZZ_BTREE
+constexpr bool kBTree = true;
+constexpr const char* kTarget = "fuzz_open_damaged_btree";
+#else
+constexpr bool kBTree = false;
+constexpr const char* kTarget = "fuzz_open_damaged";
+#endif
+
 constexpr const char* kDbPath = "/db";
 constexpr size_t kMaxMutations = 4;
 constexpr size_t kMaxSpliceBytes = 64;
@@ -52,9 +70,11 @@ constexpr size_t kMaxSpliceBytes = 64;
 using State = std::map<std::string, std::string>;
 
 // Small blocks and tables so the image has many blocks and several tables; a
-// memtable large enough that only the explicit Flush writes one.
+// memtable large enough that only the explicit Flush writes one (for the
+// B+Tree: only Flush, CompactAll and Close checkpoint).
 lightning::Options BaseOptions() {
   lightning::Options o;
+  if (kBTree) o.engine = lightning::Engine::kBTree;
   o.write_buffer_bytes = 256 << 10;
   o.block_bytes = 256;
   o.block_cache_bytes = 16 << 10;
@@ -88,8 +108,21 @@ std::string ValueOf(int i, int round) {
   return v;
 }
 
+// B+Tree image only: keys and values stored in overflow pages.
+constexpr int kOverflowKeys = 4;
+constexpr size_t kLongKeySuffixBytes = 600;  // past kMaxInlineKeyBytes (512)
+constexpr size_t kBigValueBytes = 6000;      // past a leaf's 1,900 inline bytes: 2 pages
+
+std::string LongKeyOf(int i) { return KeyOf(i) + std::string(kLongKeySuffixBytes, 'L'); }
+
+std::string BigValueOf(int i, int round) {
+  std::string v = ValueOf(i, round);
+  while (v.size() < kBigValueBytes) v += static_cast<char>('a' + (i + round + v.size()) % 26);
+  return v;
+}
+
 [[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "fuzz_open_damaged: %s\n", what.c_str());
+  std::fprintf(stderr, "%s: %s\n", kTarget, what.c_str());
   std::abort();
 }
 
@@ -172,24 +205,35 @@ Baseline Build() {
   Check(lightning::DB::Open(options, kDbPath, &db), "open");
   lightning::WriteOptions wo;
   std::set<std::string> deleted;
-  auto put = [&](int i, int round) {
-    Check(db->Put(wo, KeyOf(i), ValueOf(i, round)), "put");
-    base.expected[KeyOf(i)] = ValueOf(i, round);
-    deleted.erase(KeyOf(i));
+  auto put_kv = [&](const std::string& key, const std::string& value) {
+    Check(db->Put(wo, key, value), "put");
+    base.expected[key] = value;
+    deleted.erase(key);
   };
-  auto del = [&](int i) {
-    Check(db->Delete(wo, KeyOf(i)), "delete");
-    base.expected.erase(KeyOf(i));
-    deleted.insert(KeyOf(i));
+  auto del_key = [&](const std::string& key) {
+    Check(db->Delete(wo, key), "delete");
+    base.expected.erase(key);
+    deleted.insert(key);
   };
+  auto put = [&](int i, int round) { put_kv(KeyOf(i), ValueOf(i, round)); };
+  auto del = [&](int i) { del_key(KeyOf(i)); };
   // Round 0: 160 keys, compacted into tables below level 0.
   for (int i = 0; i < 160; ++i) put(i, 0);
+  for (int j = 0; kBTree && j < kOverflowKeys; ++j) {
+    put_kv(LongKeyOf(20 + 40 * j), ValueOf(j, 0));
+    put_kv(KeyOf(200 + j), BigValueOf(200 + j, 0));
+  }
   Check(db->Flush(), "flush");
   Check(db->CompactAll(), "compact");
   // Round 1: overwrites, deletes and a batch, flushed into a level-0 table
   // whose tombstones shadow round-0 values.
   for (int i = 0; i < 160; i += 3) put(i, 1);
   for (int i = 1; i < 160; i += 7) del(i);
+  if (kBTree) {  // frees an overflow key's run and a value's run, moves another
+    del_key(LongKeyOf(20));
+    del_key(KeyOf(200));
+    put_kv(KeyOf(201), BigValueOf(201, 1));
+  }
   lightning::WriteBatch batch;
   for (int i = 160; i < 170; ++i) {
     batch.Put(KeyOf(i), ValueOf(i, 1));
@@ -214,6 +258,7 @@ Baseline Build() {
   base.absent.push_back("key");
   base.absent.push_back(KeyOf(9999));
   base.absent.push_back("key0100x");
+  if (kBTree) base.absent.push_back(LongKeyOf(60) + "x");  // shares a live key's prefix
   return base;
 }
 

@@ -1,21 +1,30 @@
-// fuzz_ops: libFuzzer target that runs API operations against the LSM engine
-// and a std::map model, and aborts on the first disagreement.
+// fuzz_ops: libFuzzer target that runs API operations against an engine and a
+// std::map model, and aborts on the first disagreement. Built twice
+// (fuzz/CMakeLists.txt): fuzz_ops drives the LSM engine, fuzz_ops_btree
+// (compiled with LIGHTNING_FUZZ_BTREE) the copy-on-write B+Tree.
 //
 // The input is decoded with FuzzedDataProvider into at most kMaxOps
 // harness::Op values (op.h): Put / Delete / WriteBatch (sync or not), Get,
 // Scan, ScanPrefix, iterator walks with moves (including writes while the
 // iterator lives), snapshots and their release, Sync, Flush, CompactAll, a
 // clean reopen, and a power loss with a crash_sim variant and seed. Keys come
-// from a tiny alphabet (at most 3 bytes over "ab\0\xff") so that writes,
+// from a tiny alphabet (at most 3 symbols of "ab\0\xff") so that writes,
 // deletes and reads collide; values name the op that wrote them, so a stale
 // or misplaced value never equals the expected one by chance. Each op goes
-// through harness::Differential(EngineKind::kLsm), which holds every read
-// against the model and checks recoveries with crash_sim's durability oracle.
+// through harness::Differential(kEngine), which holds every read against the
+// model and checks recoveries with crash_sim's durability oracle.
+//
+// Both builds read an input the same way (every field takes the same input
+// bytes), so one corpus seeds the other. The B+Tree build only widens two
+// ranges so that its overflow pages are reached: a fifth key symbol of
+// kLongSymbolBytes (keys past kMaxInlineKeyBytes, several sharing their
+// in-cell prefix) and values up to kBTreeMaxValueBytes (past the 1,900 bytes
+// a leaf keeps inline, over two overflow pages).
 //
 // Guarantees: a disagreement prints the applied trace (harness::FormatTrace,
 // replayable with harness/replay) and the message to stderr, then abort()s, so
-// libFuzzer saves the input. Inputs are bounded (kMaxOps ops, short keys,
-// values up to kMaxValueBytes) to keep executions per second high.
+// libFuzzer saves the input. Inputs are bounded (kMaxOps ops, keys of at most
+// 3 symbols, values up to kMaxValueBytes) to keep executions per second high.
 //
 // Thread safety: libFuzzer calls LLVMFuzzerTestOneInput from one thread.
 #include <fuzzer/FuzzedDataProvider.h>
@@ -32,6 +41,15 @@
 
 namespace {
 
+#ifdef LIGHTNING_FUZZ_BTREE
+constexpr harness::EngineKind kEngine = harness::EngineKind::kBTree;
+constexpr const char* kTarget = "fuzz_ops_btree";
+#else
+constexpr harness::EngineKind kEngine = harness::EngineKind::kLsm;
+constexpr const char* kTarget = "fuzz_ops";
+#endif
+constexpr bool kBTree = kEngine == harness::EngineKind::kBTree;
+
 constexpr size_t kMaxOps = 100;
 // Reopen, crash and CompactAll cost a database open or a rewrite each: past
 // this many per input they decode as a Get, which keeps executions fast.
@@ -40,17 +58,32 @@ constexpr size_t kMaxBatchOps = 8;
 // Walk moves; each may be a write, and Differential's History holds 4096.
 constexpr size_t kMaxMoves = 12;
 constexpr size_t kMaxSnapshots = 4;
-// Larger than the harness's 256-byte block so that one value spans blocks.
-constexpr size_t kMaxValueBytes = 700;
+// Larger than the harness's 256-byte block so that one value spans blocks;
+// for the B+Tree, larger than a page so that a value spans overflow pages.
+// Both take two input bytes.
+constexpr size_t kLsmMaxValueBytes = 700;
+constexpr size_t kBTreeMaxValueBytes = 5000;
+constexpr size_t kMaxValueBytes = kBTree ? kBTreeMaxValueBytes : kLsmMaxValueBytes;
 
 // Bytes keys are built from: two letters for ordinary collisions, NUL and
-// 0xff for the edges of the key order.
+// 0xff for the edges of the key order. The B+Tree build adds a fifth symbol,
+// a run of kLongSymbolBytes 'b's (its index takes the same input byte): a key
+// holding it overflows, and such keys share their first kKeyPrefixBytes.
 constexpr char kAlphabet[] = {'a', 'b', '\0', '\xff'};
+constexpr size_t kLongSymbolBytes = 520;
+constexpr size_t kSymbols = kBTree ? 5 : 4;
 
 std::string Key(FuzzedDataProvider& in) {
   size_t n = in.ConsumeIntegralInRange<size_t>(0, 3);
   std::string key;
-  for (size_t i = 0; i < n; ++i) key += kAlphabet[in.ConsumeIntegralInRange<size_t>(0, 3)];
+  for (size_t i = 0; i < n; ++i) {
+    size_t symbol = in.ConsumeIntegralInRange<size_t>(0, kSymbols - 1);
+    if (symbol < sizeof(kAlphabet)) {
+      key += kAlphabet[symbol];
+    } else {
+      key.append(kLongSymbolBytes, 'b');
+    }
+  }
   return key;
 }
 
@@ -204,7 +237,7 @@ harness::Op DecodeOp(FuzzedDataProvider& in, size_t held, uint64_t* serial, int*
 }
 
 [[noreturn]] void Fail(const harness::Differential& diff, const std::string& message) {
-  std::fprintf(stderr, "fuzz_ops: engine and model disagree\n--- trace ---\n%s--- end ---\n%s\n",
+  std::fprintf(stderr, "%s: engine and model disagree\n--- trace ---\n%s--- end ---\n%s\n", kTarget,
                harness::FormatTrace(diff.applied()).c_str(), message.c_str());
   std::abort();
 }
@@ -213,7 +246,7 @@ harness::Op DecodeOp(FuzzedDataProvider& in, size_t held, uint64_t* serial, int*
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
-  harness::Differential diff(harness::EngineKind::kLsm);
+  harness::Differential diff(kEngine);
   uint64_t serial = 0;  // numbers the values written, for their content
   int heavy = 0;        // reopens, crashes and compactions so far
   for (size_t i = 0; i < kMaxOps && in.remaining_bytes() > 0; ++i) {

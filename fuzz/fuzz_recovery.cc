@@ -1,7 +1,11 @@
 // fuzz_recovery: libFuzzer target for crash recovery. The input chooses a
 // write workload with sync points, a crash point and a crash variant; the
 // database recovered from that power-loss image must satisfy crash_sim's
-// durability oracle.
+// durability oracle. Built twice (fuzz/CMakeLists.txt): fuzz_recovery runs
+// the LSM engine, fuzz_recovery_btree (compiled with LIGHTNING_FUZZ_BTREE) the
+// copy-on-write B+Tree, with the same workload options but
+// Options::engine = Engine::kBTree (write_buffer_bytes then sets how many
+// new pages a checkpoint waits for).
 //
 // Decoding (FuzzedDataProvider; integers come from the input's end, the op
 // stream from its start, so the two mutate independently):
@@ -20,6 +24,12 @@
 // workload ends before the crash point, the crash is taken at its end, with
 // the database still open. crash_sim::RecoverAndCheck then reopens the image
 // and checks the state is w1..wk for some s <= k <= n.
+//
+// Both builds read an input the same way (every field takes the same input
+// bytes), so one corpus seeds the other. The B+Tree build lengthens the long
+// keys' suffix (kLongKeySuffixBytes: past kMaxInlineKeyBytes, overflow keys)
+// and the largest value (kMaxValueBytes: past what a leaf keeps inline, an
+// overflow run of two pages).
 //
 // Guarantees: a failed check, or a workload operation failing with no crash
 // injected, prints the decoded scenario and the rule broken to stderr and
@@ -47,6 +57,14 @@
 
 namespace {
 
+#ifdef LIGHTNING_FUZZ_BTREE
+constexpr bool kBTree = true;
+constexpr const char* kTarget = "fuzz_recovery_btree";
+#else
+constexpr bool kBTree = false;
+constexpr const char* kTarget = "fuzz_recovery";
+#endif
+
 constexpr size_t kMaxOps = 80;
 // Reopen and CompactAll rewrite files: past this many per input they are skipped.
 constexpr int kMaxHeavyOps = 4;
@@ -55,7 +73,10 @@ constexpr int kMaxHeavyOps = 4;
 constexpr uint64_t kHistoryWritesMax = kMaxOps + 1;
 constexpr uint64_t kHistoryKeysMax = 256;
 constexpr size_t kMaxBatchOps = 6;
-constexpr size_t kMaxValueBytes = 600;
+// Both take two input bytes.
+constexpr size_t kMaxValueBytes = kBTree ? 5000 : 600;
+// The suffix of one key in eight: more than one table block, or an overflow key.
+constexpr size_t kLongKeySuffixBytes = kBTree ? 520 : 40;
 // Crash points past the last operation of most inputs fall back to the end.
 constexpr uint32_t kMaxCrashPoint = 600;
 
@@ -72,15 +93,15 @@ struct Capture {
 
 std::string Key(FuzzedDataProvider& in) {
   // Two-letter keys over a small alphabet collide often; a few longer ones
-  // make tables hold more than one block.
+  // make tables hold more than one block (B+Tree: live in overflow pages).
   std::string key(1, static_cast<char>('a' + in.ConsumeIntegralInRange<int>(0, 7)));
   key += static_cast<char>('a' + in.ConsumeIntegralInRange<int>(0, 7));
-  if (in.ConsumeIntegralInRange<int>(0, 7) == 0) key += std::string(40, 'k');
+  if (in.ConsumeIntegralInRange<int>(0, 7) == 0) key += std::string(kLongKeySuffixBytes, 'k');
   return key;
 }
 
 [[noreturn]] void Fail(const std::string& scenario, const std::string& what) {
-  std::fprintf(stderr, "fuzz_recovery: %s\n  %s\n", scenario.c_str(), what.c_str());
+  std::fprintf(stderr, "%s: %s\n  %s\n", kTarget, scenario.c_str(), what.c_str());
   std::abort();
 }
 
@@ -92,6 +113,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const crash_sim::Workload* workload = crash_sim::FindWorkload(source);
   if (workload == nullptr) Fail(source, "workload options missing");
   lightning::Options options = workload->options();
+  if (kBTree) options.engine = lightning::Engine::kBTree;
   uint32_t crash_point = in.ConsumeIntegralInRange<uint32_t>(0, kMaxCrashPoint);
   auto variant = static_cast<crash_sim::CrashVariant>(
       in.ConsumeIntegralInRange<int>(0, crash_sim::kNumCrashVariants - 1));

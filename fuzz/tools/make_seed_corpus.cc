@@ -1,8 +1,10 @@
 // make_seed_corpus: writes the seed corpora of the decoder fuzz targets (fuzz/corpus/).
 // Usage: make_seed_corpus <scratch_dir> <corpus_dir> (deterministic).
 // Real files come from the engine on the POSIX file system (a WAL, a manifest,
-// tables with and without lz4); hand-built inputs cover what the engine does
-// not write by default (restart interval 1, empty batches, every edit field).
+// tables with and without lz4, a B+Tree page file); hand-built inputs cover
+// what the engine does not write by default (restart interval 1, empty
+// batches, every edit field, a branch with an overflow key).
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -10,8 +12,10 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "lightning/btree/page.h"
 #include "lightning/db.h"
 #include "lightning/db/write_batch_internal.h"
 #include "lightning/file_system.h"
@@ -122,6 +126,80 @@ static void EmitTable(const std::string& tag, const std::string& table) {
   }
 }
 
+// fuzz_btree_page's input: mode (bit 0: seal the page first), a page id
+// (used when mode bit 1 is set), the page.
+static std::string PageInput(uint8_t mode, uint8_t id, std::string_view page) {
+  return std::string(1, char(mode)) + char(id) + std::string(page);
+}
+
+// Whether the node holds a cell with an overflow key (flag) or value.
+static bool NodeHas(std::string_view page, uint64_t id, uint8_t flag) {
+  btree::NodeView view;
+  if (!view.Init(page.data(), id).ok()) return false;
+  for (int i = 0; i < view.count(); i++) {
+    btree::Cell c;
+    if (!view.CellAt(i, &c).ok()) return false;
+    if ((flag == btree::kKeyOverflow ? c.key_run : c.value_run) != 0) return true;
+  }
+  return false;
+}
+
+// A real page file: 400 keys (several leaves under a branch), a key past
+// kMaxInlineKeyBytes and a value past a leaf's inline bytes (overflow runs),
+// overwrites and deletes across checkpoints (retired pages, a free list).
+// Emits the first valid page of each kind, found by its header.
+static void EmitBTreePages(const std::string& scratch) {
+  const std::string dir = scratch + "/btree";
+  Options o;
+  o.engine = Engine::kBTree;
+  o.write_buffer_bytes = 16 << 10;  // a checkpoint every few pages' worth of writes
+  std::unique_ptr<DB> db;
+  Check(DB::Open(o, dir, &db), "open btree");
+  WriteOptions wo;
+  for (int i = 0; i < 400; i++) {
+    char key[32], value[96];
+    snprintf(key, sizeof(key), "key%06d", i);
+    snprintf(value, sizeof(value), "value-%d-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", i * 7);
+    Check(db->Put(wo, key, value), "put");
+  }
+  Check(db->Put(wo, "key000100-" + std::string(600, 'L'), "long-key-value"), "put long key");
+  Check(db->Put(wo, "key000200-big", std::string(5000, 'V')), "put big value");
+  Check(db->Flush(), "flush");
+  for (int i = 0; i < 400; i += 3) {
+    char key[32];
+    snprintf(key, sizeof(key), "key%06d", i);
+    Check(i % 2 ? db->Delete(wo, key) : db->Put(wo, key, "overwritten"), "rewrite");
+  }
+  Check(db->Flush(), "flush");
+  Check(db->Close(), "close btree");
+  db.reset();
+
+  const std::string file = Slurp(fs::path(dir) / "PAGES");
+  std::set<std::string> kinds;
+  for (uint64_t id = 0; (id + 1) * btree::kPageBytes <= file.size(); id++) {
+    const std::string_view page(file.data() + id * btree::kPageBytes, btree::kPageBytes);
+    const btree::PageHeader h = btree::DecodeHeader(page.data());
+    if (!btree::CheckPage(page.data(), id, h.type, UINT64_MAX).ok()) continue;
+    std::string kind = btree::PageTypeName(h.type);
+    if (h.type == btree::PageType::kMeta) kind += std::to_string(id);
+    if (h.type == btree::PageType::kLeaf && NodeHas(page, id, btree::kKeyOverflow)) {
+      kind += "-long-key";
+    } else if (h.type == btree::PageType::kLeaf && NodeHas(page, id, btree::kValueOverflow)) {
+      kind += "-big-value";
+    }
+    if (!kinds.insert(kind).second) continue;
+    Emit("fuzz_btree_page", kind, PageInput(1, 0, page));
+    // The first leaf once more, checked as the page after it (misplaced).
+    if (kind == "leaf") {
+      Emit("fuzz_btree_page", "leaf-misplaced", PageInput(3, static_cast<uint8_t>(id + 1), page));
+    }
+  }
+  for (const char* want : {"meta0", "meta1", "branch", "leaf", "leaf-long-key", "leaf-big-value",
+                           "overflow", "free-list"}) {
+    if (kinds.count(want) == 0) fprintf(stderr, "btree: no %s page in PAGES\n", want);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc != 3) return 1;
   const std::string scratch = argv[1];
@@ -190,6 +268,8 @@ int main(int argc, char** argv) {
     }
   }
 
+  EmitBTreePages(scratch);
+
   // 2. Hand-built inputs.
   BlockBuilder b1(1);
   for (int i = 0; i < 5; i++) {
@@ -249,5 +329,23 @@ int main(int argc, char** argv) {
   Check(w.Sync(), "sync");
   Check(w.AddRecord("after"), "rec");
   Emit("fuzz_log_record", "multiblock", sink.d.substr(0, 60000));
+
+  // A branch whose separators overflow (the engine's separators are short
+  // prefixes, so it writes one only for keys that share 512 bytes).
+  btree::NodeBuilder branch(btree::PageType::kBranch);
+  const std::string long_key = std::string(700, 'k');
+  for (int i = 0; i < 3; i++) {
+    btree::Cell c;
+    std::string_view key = std::string_view(long_key).substr(0, i == 0 ? 0 : 600 + i);
+    c.key = key;
+    c.key_bytes = static_cast<uint32_t>(key.size());
+    c.key_run = i == 0 ? 0 : 40 + i;
+    c.child = 10 + i;
+    branch.Add(c);
+  }
+  char page[btree::kPageBytes];
+  branch.Finish(9, 5, page);
+  Emit("fuzz_btree_page", "branch-long-keys",
+       PageInput(1, 0, std::string_view(page, sizeof(page))));
   return 0;
 }

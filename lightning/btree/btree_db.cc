@@ -167,16 +167,18 @@ Status BTreeDB::Recover() {
   current_ = {meta.txn, meta.root, meta.height, meta.entries};
   last_sequence_ = meta.last_sequence;
   bool stop = false;
-  for (uint64_t number : logs) {
-    if (number < meta.log_number) continue;
-    s = ReplayLog(number, &stop);
+  for (size_t i = 0; i < logs.size(); i++) {
+    if (logs[i] < meta.log_number) continue;
+    s = ReplayLog(logs[i], /*synced_whole=*/i + 1 < logs.size(), &stop);
     if (!s.ok()) return s;
     if (stop) break;  // records after a gap or a torn tail are not a prefix
   }
   return Checkpoint();
 }
 
-Status BTreeDB::ReplayLog(uint64_t number, bool* stop) {
+// A log with a successor was fsync'd whole before the successor was created
+// (Checkpoint): damage anywhere in it is bit rot, never a torn tail.
+Status BTreeDB::ReplayLog(uint64_t number, bool synced_whole, bool* stop) {
   const std::string name = LogFileName(dir_, number);
   std::unique_ptr<SequentialFile> file;
   Status s = options_.fs->NewSequentialFile(name, &file);
@@ -189,16 +191,28 @@ Status BTreeDB::ReplayLog(uint64_t number, bool* stop) {
     if (!s.ok()) return Status::Corruption(name + ": " + s.message());
     const uint64_t seq = WriteBatchInternal::Sequence(&batch);
     const uint64_t count = WriteBatchInternal::Count(&batch);
-    if (count == 0 || seq + count - 1 <= last_sequence_) continue;  // in the tree already
+    if (seq <= last_sequence_ && seq + count <= last_sequence_ + 1) continue;  // in the tree
+    // No crash makes a gap: a log's records are contiguous, and every log
+    // starts with a marker of the sequence it continues from, written and
+    // synced (with its predecessor) before any write in it.
     if (seq != last_sequence_ + 1) {
-      *stop = true;  // a gap: an earlier write was lost, so no later one may survive
-      return Status::OK();
+      return Status::Corruption(name + ": a record starts at sequence " + std::to_string(seq) +
+                                ", after " + std::to_string(last_sequence_) +
+                                ": writes between are missing");
     }
+    if (count == 0) continue;  // a marker, or an empty batch
     s = ApplyBatch(batch);
     if (!s.ok()) return s.IsCorruption() ? s : Status::Corruption(name + ": " + s.message());
   }
   if (!reader.status().ok()) return reader.status();
-  if (reader.tail_damage_offset().has_value()) *stop = true;
+  if (reader.tail_damage_offset().has_value()) {
+    if (synced_whole) {
+      return Status::Corruption(name + ": damaged at offset " +
+                                std::to_string(*reader.tail_damage_offset()) +
+                                ", in bytes synced before the next log was created");
+    }
+    *stop = true;
+  }
   return Status::OK();
 }
 
@@ -230,13 +244,14 @@ Status BTreeDB::ApplyBatch(const WriteBatch& batch) {
 // Makes the current tree durable and starts a new log. REQUIRES: the caller
 // leads (or is recovering).
 Status BTreeDB::Checkpoint() {
+  // The outgoing log is made durable first: if the new meta page is later
+  // damaged, the older meta plus this log still reach the same state (and if
+  // the log is gone, recovery says Corruption). Without it a fallback could
+  // silently lose what the damaged meta had made durable.
+  Status s = log_ != nullptr ? log_->Sync() : Status::OK();
+  if (!s.ok()) return s;
   // The new log's entry is durable before the meta that names it (and so
   // before any write in it is acknowledged).
-  const uint64_t number = next_file_number_++;
-  std::unique_ptr<WritableFile> file;
-  Status s = options_.fs->NewWritableFile(LogFileName(dir_, number), &file);
-  if (s.ok()) s = options_.fs->SyncDir(dir_);
-  if (!s.ok()) return s;
   TreeRoot tree;
   btree::Meta meta;
   {
@@ -244,6 +259,23 @@ Status BTreeDB::Checkpoint() {
     tree = current_;
     meta.last_sequence = last_sequence_;
   }
+  // The new log starts with a marker of the sequence it continues from, so
+  // that a shorter predecessor (damage) shows as a gap; it and the new log's
+  // directory entry are durable before the meta that names the log.
+  const uint64_t number = next_file_number_++;
+  std::unique_ptr<WritableFile> file;
+  s = options_.fs->NewWritableFile(LogFileName(dir_, number), &file);
+  std::unique_ptr<log::Writer> writer;
+  if (s.ok()) {
+    writer = std::make_unique<log::Writer>(file.get(), 0,
+                                           log::LogReserveBytes(options_.write_buffer_bytes));
+    WriteBatch marker;
+    WriteBatchInternal::SetSequence(&marker, meta.last_sequence + 1);
+    s = writer->AddRecord(WriteBatchInternal::Contents(&marker));
+  }
+  if (s.ok()) s = writer->Sync();
+  if (s.ok()) s = options_.fs->SyncDir(dir_);
+  if (!s.ok()) return s;
   meta.txn = pager_->MetaTxnAfter(tree.txn);
   meta.root = tree.root;
   meta.height = tree.height;
@@ -255,10 +287,10 @@ Status BTreeDB::Checkpoint() {
     std::lock_guard<std::mutex> lock(mu_);
     current_.txn = meta.txn;
   }
+  log_.reset();
   if (log_file_ != nullptr) (void)log_file_->Close();  // every record is in the checkpoint
   log_file_ = std::move(file);
-  log_ = std::make_unique<log::Writer>(log_file_.get(), 0,
-                                       log::LogReserveBytes(options_.write_buffer_bytes));
+  log_ = std::move(writer);
   log_number_ = number;
   RemoveOldLogs();
   return Status::OK();

@@ -166,19 +166,19 @@ Status BTreeDB::Recover() {
   }
   current_ = {meta.txn, meta.root, meta.height, meta.entries};
   last_sequence_ = meta.last_sequence;
-  bool stop = false;
-  for (size_t i = 0; i < logs.size(); i++) {
-    if (logs[i] < meta.log_number) continue;
-    s = ReplayLog(logs[i], /*synced_whole=*/i + 1 < logs.size(), &stop);
+  // A torn tail ends a log, and replay goes on: a later log begins with a
+  // marker of the sequence it continues from, so it either continues exactly
+  // where the torn log ended (recovery saw the same tear and started it) or
+  // shows a gap, which is Corruption (ReplayLog).
+  for (uint64_t number : logs) {
+    if (number < meta.log_number) continue;
+    s = ReplayLog(number);
     if (!s.ok()) return s;
-    if (stop) break;  // records after a gap or a torn tail are not a prefix
   }
   return Checkpoint();
 }
 
-// A log with a successor was fsync'd whole before the successor was created
-// (Checkpoint): damage anywhere in it is bit rot, never a torn tail.
-Status BTreeDB::ReplayLog(uint64_t number, bool synced_whole, bool* stop) {
+Status BTreeDB::ReplayLog(uint64_t number) {
   const std::string name = LogFileName(dir_, number);
   std::unique_ptr<SequentialFile> file;
   Status s = options_.fs->NewSequentialFile(name, &file);
@@ -204,16 +204,7 @@ Status BTreeDB::ReplayLog(uint64_t number, bool synced_whole, bool* stop) {
     s = ApplyBatch(batch);
     if (!s.ok()) return s.IsCorruption() ? s : Status::Corruption(name + ": " + s.message());
   }
-  if (!reader.status().ok()) return reader.status();
-  if (reader.tail_damage_offset().has_value()) {
-    if (synced_whole) {
-      return Status::Corruption(name + ": damaged at offset " +
-                                std::to_string(*reader.tail_damage_offset()) +
-                                ", in bytes synced before the next log was created");
-    }
-    *stop = true;
-  }
-  return Status::OK();
+  return reader.status();  // damage in synced bytes is Corruption; a torn tail is the end
 }
 
 // One transaction: the batch's operations applied to the current tree.

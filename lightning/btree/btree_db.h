@@ -72,7 +72,7 @@ class BTreeDB final : public DB {
 
   BTreeDB(const Options& options, std::string path);
   Status Recover();
-  Status ReplayLog(uint64_t number, bool synced_whole, bool* stop);
+  Status ReplayLog(uint64_t number);
   Status ApplyBatch(const WriteBatch& batch);
   Status Checkpoint();
   void RemoveOldLogs();

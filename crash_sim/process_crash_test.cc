@@ -65,11 +65,16 @@ uint64_t SplitMix(uint64_t* x) {
   return z ^ (z >> 31);
 }
 
-// With `buffered`, the log keeps up to 4 KiB of writes in memory
-// (Options::log_buffer_bytes): a kill -9 may lose those, never a synced one.
-lightning::Options SmallOptions(bool buffered) {
+// What the child runs: the LSM with the default log; the LSM whose log keeps
+// up to 4 KiB of writes in memory (Options::log_buffer_bytes), so that a
+// kill -9 may lose those, never a synced one; or the B+Tree, whose log
+// hands every write to the OS like the LSM's default.
+enum class Mode { kLsm, kBufferedLog, kBTree };
+
+lightning::Options SmallOptions(Mode mode) {
   lightning::Options o;
-  o.log_buffer_bytes = buffered ? 4096 : 0;
+  o.engine = mode == Mode::kBTree ? lightning::Engine::kBTree : lightning::Engine::kLsm;
+  o.log_buffer_bytes = mode == Mode::kBufferedLog ? 4096 : 0;
   o.create_if_missing = true;
   o.write_buffer_bytes = 64 << 10;
   o.target_file_bytes = 64 << 10;
@@ -160,10 +165,10 @@ constexpr int kExitOpenFailed = 10;
 constexpr int kExitWriteFailed = 11;
 
 // Runs in the forked child only. Never returns.
-[[noreturn]] void RunChild(const std::string& dir, bool buffered, uint64_t workload_seed,
+[[noreturn]] void RunChild(const std::string& dir, Mode mode, uint64_t workload_seed,
                            uint64_t first_index, int fd) {
   std::unique_ptr<lightning::DB> db;
-  lightning::Status s = lightning::DB::Open(SmallOptions(buffered), dir, &db);
+  lightning::Status s = lightning::DB::Open(SmallOptions(mode), dir, &db);
   if (!s.ok()) _exit(kExitOpenFailed);
   Report(fd, kOpened, 0);
   Workload workload(workload_seed);
@@ -219,8 +224,8 @@ void Consume(ChildRun* run, std::string* carry, const char* data, size_t len) {
 
 // Forks a child running the workload on `dir`, lets it run `delay_ms`, kills
 // it with SIGKILL, reaps it and drains everything it reported.
-ChildRun RunAndKill(const std::string& dir, bool buffered, uint64_t workload_seed,
-                    uint64_t first_index, int delay_ms) {
+ChildRun RunAndKill(const std::string& dir, Mode mode, uint64_t workload_seed, uint64_t first_index,
+                    int delay_ms) {
   ChildRun run;
   int fds[2];
   if (::pipe(fds) != 0) {
@@ -237,7 +242,7 @@ ChildRun RunAndKill(const std::string& dir, bool buffered, uint64_t workload_see
   }
   if (pid == 0) {
     ::close(fds[0]);
-    RunChild(dir, buffered, workload_seed, first_index, fds[1]);
+    RunChild(dir, mode, workload_seed, first_index, fds[1]);
   }
   ::close(fds[1]);
   std::string carry;
@@ -311,11 +316,11 @@ uint64_t LastSynced(uint64_t seed, uint64_t first, uint64_t last) {
 
 // Reopens `dir` and checks it against w1..wk of `history` for
 // acked <= k <= issued. Returns the matched k, or nothing after a failure.
-std::optional<uint64_t> Verify(const std::string& where, const std::string& dir, bool buffered,
+std::optional<uint64_t> Verify(const std::string& where, const std::string& dir, Mode mode,
                                const History& history, uint64_t acked, uint64_t issued,
                                bool must_exist) {
   std::unique_ptr<lightning::DB> db;
-  lightning::Options options = SmallOptions(buffered);
+  lightning::Options options = SmallOptions(mode);
   // A database whose creating Open never returned need not exist yet.
   options.create_if_missing = !must_exist;
   lightning::Status s = lightning::DB::Open(options, dir, &db);
@@ -350,14 +355,17 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
   return std::strtoull(v, nullptr, 0);
 }
 
-// Kill rounds against the default log (every acknowledged write must survive)
-// or a buffered one (every synced write must).
-void KillRounds(bool buffered, uint64_t default_rounds) {
+// Kill rounds against a log that hands every write to the OS (every
+// acknowledged write must survive) or a buffered one (every synced write must).
+void KillRounds(Mode mode, uint64_t default_rounds) {
+  const bool buffered = mode == Mode::kBufferedLog;
   const uint64_t base_seed = EnvOr("LIGHTNING_SEED", std::random_device{}());
   const uint64_t rounds = EnvOr("LIGHTNING_KILL_ROUNDS", default_rounds);
   std::printf("process crash test%s: LIGHTNING_SEED=%llu LIGHTNING_KILL_ROUNDS=%llu\n",
-              buffered ? " (buffered log)" : "", static_cast<unsigned long long>(base_seed),
-              static_cast<unsigned long long>(rounds));
+              buffered               ? " (buffered log)"
+              : mode == Mode::kBTree ? " (B+Tree)"
+                                     : "",
+              static_cast<unsigned long long>(base_seed), static_cast<unsigned long long>(rounds));
 
   const char* tmp = std::getenv("TEST_TMPDIR");
   std::string root_template =
@@ -378,7 +386,7 @@ void KillRounds(bool buffered, uint64_t default_rounds) {
     const fs::path image = root / ("image" + std::to_string(round));
 
     // Phase 1: create, write, kill.
-    ChildRun run1 = RunAndKill(dir.string(), buffered, seed1, 1, delay1);
+    ChildRun run1 = RunAndKill(dir.string(), mode, seed1, 1, delay1);
     ASSERT_TRUE(run1.killed) << tag << " phase 1: " << DescribeExit(run1);
     ASSERT_LE(run1.acked, run1.issued) << tag;
     if (!run1.opened) ++during_recovery;  // killed inside the creating Open
@@ -392,13 +400,13 @@ void KillRounds(bool buffered, uint64_t default_rounds) {
     ASSERT_FALSE(ec) << tag << ": copying the crash image: " << ec.message();
     const uint64_t bound1 = buffered ? LastSynced(seed1, 1, run1.acked) : run1.acked;
     std::optional<uint64_t> k1 =
-        Verify(tag + " phase 1 (" + std::to_string(delay1) + " ms)", image.string(), buffered,
-               history1, bound1, run1.issued, run1.opened);
+        Verify(tag + " phase 1 (" + std::to_string(delay1) + " ms)", image.string(), mode, history1,
+               bound1, run1.issued, run1.opened);
     if (!k1) return;  // failure already reported; keep the directories
     fs::remove_all(image, ec);
 
     // Phase 2: the child recovers the crashed directory, writes on, is killed.
-    ChildRun run2 = RunAndKill(dir.string(), buffered, seed2, *k1 + 1, delay2);
+    ChildRun run2 = RunAndKill(dir.string(), mode, seed2, *k1 + 1, delay2);
     ASSERT_TRUE(run2.killed) << tag << " phase 2: " << DescribeExit(run2);
     if (!run2.opened) ++during_recovery;
     const uint64_t issued2 = std::max(*k1, run2.issued);
@@ -411,7 +419,7 @@ void KillRounds(bool buffered, uint64_t default_rounds) {
     std::optional<uint64_t> k2 =
         Verify(tag + " phase 2 (" + std::to_string(delay2) + " ms, " +
                    (run2.opened ? "after" : "during") + " recovery)",
-               dir.string(), buffered, history2, acked2, issued2, run1.opened || run2.opened);
+               dir.string(), mode, history2, acked2, issued2, run1.opened || run2.opened);
     if (!k2) return;
     total_acked += run1.acked + (run2.acked > *k1 ? run2.acked - *k1 : 0);
     std::printf(
@@ -432,9 +440,15 @@ void KillRounds(bool buffered, uint64_t default_rounds) {
   fs::remove_all(root, ec);
 }
 
-TEST(ProcessCrashTest, KillDashNineKeepsEveryAcknowledgedWrite) { KillRounds(false, 20); }
+TEST(ProcessCrashTest, KillDashNineKeepsEveryAcknowledgedWrite) { KillRounds(Mode::kLsm, 20); }
 
-TEST(ProcessCrashTest, BufferedLogKillDashNineKeepsEverySyncedWrite) { KillRounds(true, 10); }
+TEST(ProcessCrashTest, BufferedLogKillDashNineKeepsEverySyncedWrite) {
+  KillRounds(Mode::kBufferedLog, 10);
+}
+
+TEST(ProcessCrashTest, BTreeKillDashNineKeepsEveryAcknowledgedWrite) {
+  KillRounds(Mode::kBTree, 20);
+}
 
 }  // namespace
 }  // namespace crash_sim

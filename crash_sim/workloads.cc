@@ -48,6 +48,7 @@ Status WorkloadEnv::Write(WriteOps ops, bool sync) {
   uint64_t index = history_->BeginWrite(std::move(ops));
   Status s = db_->Write(lightning::WriteOptions{.sync = sync}, &batch);
   history_->EndWrite(index, s.ok(), sync);
+  AfterOp();
   return s;
 }
 
@@ -58,6 +59,7 @@ Status WorkloadEnv::Put(std::string_view key, std::string_view value, bool sync)
   uint64_t index = history_->BeginWrite({KeyOp{std::string(key), std::string(value)}});
   Status s = db_->Put(lightning::WriteOptions{.sync = sync}, key, value);
   history_->EndWrite(index, s.ok(), sync);
+  AfterOp();
   return s;
 }
 
@@ -66,6 +68,7 @@ Status WorkloadEnv::Delete(std::string_view key, bool sync) {
   uint64_t index = history_->BeginWrite({KeyOp{std::string(key), std::nullopt}});
   Status s = db_->Delete(lightning::WriteOptions{.sync = sync}, key);
   history_->EndWrite(index, s.ok(), sync);
+  AfterOp();
   return s;
 }
 
@@ -74,17 +77,22 @@ Status WorkloadEnv::Sync() {
   uint64_t acked = history_->BeginSync();
   Status s = db_->Sync();
   history_->EndSync(acked, s.ok());
+  AfterOp();
   return s;
 }
 
 Status WorkloadEnv::Flush() {
   Record(Step{Step::kFlush, {}, false});
-  return db_->Flush();
+  Status s = db_->Flush();
+  AfterOp();
+  return s;
 }
 
 Status WorkloadEnv::CompactAll() {
   Record(Step{Step::kCompact, {}, false});
-  return db_->CompactAll();
+  Status s = db_->CompactAll();
+  AfterOp();
+  return s;
 }
 
 void WorkloadEnv::TakeSnapshot() {
@@ -97,6 +105,10 @@ void WorkloadEnv::ReleaseSnapshot() {
   Record(Step{Step::kRelease, {}, false});
   db_->ReleaseSnapshot(snapshots_.front());
   snapshots_.erase(snapshots_.begin());
+}
+
+void WorkloadEnv::AfterOp() {
+  if (after_each_op_ && db_ != nullptr) after_each_op_(db_.get());
 }
 
 void WorkloadEnv::Record(Step step) {
@@ -154,6 +166,23 @@ lightning::Options BufferedLog() {
 lightning::Options Roomy() {
   lightning::Options o = Small();
   o.write_buffer_bytes = 16 << 10;
+  return o;
+}
+
+// The B+Tree checkpoints once its transactions' new pages pass
+// write_buffer_bytes: with 8 KiB that is every two dirty 4 KiB pages, so a
+// few dozen writes flip the meta page, start a new log and free pages.
+lightning::Options BTree() {
+  lightning::Options o;
+  o.engine = lightning::Engine::kBTree;
+  o.write_buffer_bytes = 8 << 10;
+  return o;
+}
+
+// Room for a whole level of splits between checkpoints.
+lightning::Options BTreeRoomy() {
+  lightning::Options o = BTree();
+  o.write_buffer_bytes = 32 << 10;
   return o;
 }
 
@@ -416,6 +445,86 @@ Status DescendingKeysFlushes(WorkloadEnv& env) {
   return Status::OK();
 }
 
+// ---- B+Tree workloads ------------------------------------------------------
+//
+// With ~100-byte entries a 4 KiB leaf holds about 35; with 300-byte keys a
+// branch holds about a dozen children, so a few hundred writes build a tree
+// three or four levels deep, and deleting them collapses it again.
+
+std::string LongKey(uint64_t i) { return std::string(300, 'p') + Key(i); }
+
+// Ascending and then interleaved inserts: leaf splits, branch splits and a
+// root that grows twice.
+Status BTreeSplits(WorkloadEnv& env) {
+  for (uint64_t i = 0; i < 160; ++i) {
+    RETURN_IF_ERROR(env.Put(LongKey(i * 2), env.Value(60), i % 40 == 39));
+  }
+  for (uint64_t i = 0; i < 160; i += 3) RETURN_IF_ERROR(env.Put(LongKey(i * 2 + 1), env.Value(60)));
+  return env.Sync();
+}
+
+// A deep tree emptied from both ends and the middle: merges of leaves and
+// branches, separators dropped, the root collapsing level by level; then a
+// few keys written into the emptied tree.
+Status BTreeMergesAndRootCollapse(WorkloadEnv& env) {
+  for (uint64_t i = 0; i < 150; ++i) RETURN_IF_ERROR(env.Put(LongKey(i), env.Value(50)));
+  RETURN_IF_ERROR(env.Flush());
+  for (uint64_t i = 0; i < 75; ++i) {
+    RETURN_IF_ERROR(env.Delete(LongKey(i)));
+    RETURN_IF_ERROR(env.Delete(LongKey(149 - i), i % 25 == 24));
+  }
+  for (uint64_t i = 0; i < 5; ++i) RETURN_IF_ERROR(env.Put(LongKey(i * 30), env.Value(50)));
+  return Status::OK();
+}
+
+// Rewrites the same keys checkpoint after checkpoint, so that every commit
+// frees pages and later ones reuse them, once a checkpoint has made the
+// pages unreachable from the durable meta; a snapshot holds some back.
+Status BTreeFreeListReuse(WorkloadEnv& env) {
+  for (int round = 0; round < 6; ++round) {
+    if (round == 2) env.TakeSnapshot();
+    if (round == 4) env.ReleaseSnapshot();
+    for (uint64_t i = 0; i < 60; ++i) RETURN_IF_ERROR(env.Put(Key(i * 7 % 60), env.Value(90)));
+    if (round % 2 == 1) RETURN_IF_ERROR(env.Flush());
+  }
+  return Status::OK();
+}
+
+// Many small commits, each made durable: every Flush() is a checkpoint that
+// writes the meta page of the other parity and switches to a new log.
+Status BTreeMetaFlips(WorkloadEnv& env) {
+  for (int i = 0; i < 30; ++i) {
+    RETURN_IF_ERROR(env.Put(Key(env.Uniform(20)), env.Value(40), i % 4 == 0));
+    if (i % 3 == 2) RETURN_IF_ERROR(env.Flush());
+    if (i % 5 == 4) RETURN_IF_ERROR(env.Delete(Key(env.Uniform(20))));
+  }
+  return Status::OK();
+}
+
+// Keys over 512 bytes and values over a page: overflow runs written, shared
+// between versions, and freed when their entries are overwritten or deleted.
+Status BTreeOverflow(WorkloadEnv& env) {
+  for (int i = 0; i < 24; ++i) {
+    uint64_t k = env.Uniform(10);
+    std::string key = std::string(600 + 100 * (k % 3), 'o') + Key(k);
+    switch (i % 4) {
+      case 0:
+        RETURN_IF_ERROR(env.Put(key, env.Value(9000 + 100 * k)));
+        break;
+      case 1:
+        RETURN_IF_ERROR(env.Put(Key(k), env.Value(5000), true));
+        break;
+      case 2:
+        RETURN_IF_ERROR(env.Delete(i % 8 == 2 ? key : Key(k)));
+        break;
+      default:
+        RETURN_IF_ERROR(env.Put(key, env.Value(30)));
+        break;
+    }
+  }
+  return Status::OK();
+}
+
 #undef RETURN_IF_ERROR
 
 }  // namespace
@@ -469,6 +578,32 @@ const std::vector<Workload>& Workloads() {
        "the random mix with a 700-byte log buffer (weaker kill -9 bound)", BufferedLog, RandomMix},
       {"buffered-log-reopens", "a buffered log across clean reopens: Close writes the buffer out",
        BufferedLog, ReopenRepeatedly},
+      // The B+Tree engine: its own workloads, then the LSM's that stress
+      // what every engine must get right.
+      {"btree-splits",
+       "B+Tree: 300-byte keys, ascending then interleaved: leaf, branch, root splits", BTreeRoomy,
+       BTreeSplits},
+      {"btree-merges-root-collapse", "B+Tree: a deep tree emptied from both ends: merges, collapse",
+       BTreeRoomy, BTreeMergesAndRootCollapse},
+      {"btree-free-list-reuse", "B+Tree: rewrites across checkpoints: freed pages reused", BTree,
+       BTreeFreeListReuse},
+      {"btree-meta-flips", "B+Tree: a checkpoint every three writes: meta parity and log switches",
+       BTree, BTreeMetaFlips},
+      {"btree-overflow", "B+Tree: keys over 512 bytes, values over a page: overflow runs", BTree,
+       BTreeOverflow},
+      {"btree-sync-every-write", "B+Tree: sync=true on every write", BTree, SyncEveryWrite},
+      {"btree-batches", "B+Tree: 9-op batches, some synced, across checkpoints", BTree,
+       BatchesAcrossRotation},
+      {"btree-big-batch", "B+Tree: one batch larger than the write buffer, a synced delete batch",
+       BTree, BigBatch},
+      {"btree-random-mix", "B+Tree: seeded puts, deletes, batches, random sync flags", BTree,
+       RandomMix},
+      {"btree-reopen-repeatedly", "B+Tree: six reopens: recovery checkpoints each time", BTree,
+       ReopenRepeatedly},
+      {"btree-snapshot-held", "B+Tree: a snapshot pins old pages through checkpoints", BTree,
+       SnapshotHeldDuringCompaction},
+      {"btree-empty-key-and-ff-keys", "B+Tree: the empty key, NUL and 0xff keys, empty values",
+       BTree, EmptyKeyAndFfKeys},
   };
   return workloads;
 }

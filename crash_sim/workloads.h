@@ -1,7 +1,10 @@
 // The curated crash workloads: small, seeded programs against a DB opened
 // with tiny sizes, so that log rotation, memtable flush, compaction, a fresh
 // manifest and a CURRENT switch all happen within a few hundred file-system
-// operations. Each is named for what it stresses.
+// operations. Each is named for what it stresses. The "btree-" workloads run
+// the B+Tree engine with a write buffer of two pages, so that page splits,
+// merges, root changes, free-list reuse, meta-page flips and log switches all
+// happen as often.
 //
 // A workload writes only through WorkloadEnv, which numbers every write in a
 // History (outside the simulated file system) before handing it to the
@@ -65,6 +68,10 @@ class WorkloadEnv {
   // Appends every operation issued from now on to *steps (script.h), which
   // turns any workload into a Script. nullptr stops recording.
   void set_recorder(std::vector<Step>* steps) { recorder_ = steps; }
+  // Called on the workload thread after every write, Sync, Flush and
+  // CompactAll returns (workloads_test.cc watches the engine's properties
+  // through it). Empty: none.
+  void set_after_each_op(std::function<void(lightning::DB*)> f) { after_each_op_ = std::move(f); }
 
   std::mt19937_64& rng() { return rng_; }
   uint64_t Uniform(uint64_t n) { return rng_() % n; }
@@ -73,6 +80,7 @@ class WorkloadEnv {
 
  private:
   void Record(Step step);
+  void AfterOp();
 
   lightning::FileSystem* fs_;
   lightning::Options options_;
@@ -81,6 +89,7 @@ class WorkloadEnv {
   std::unique_ptr<lightning::DB> db_;
   std::vector<const lightning::Snapshot*> snapshots_;  // held, oldest first
   std::vector<Step>* recorder_ = nullptr;
+  std::function<void(lightning::DB*)> after_each_op_;
   lightning::Status close_error_;  // the first error a Close in Reopen returned
   bool stop_on_close_error_ = false;
 };

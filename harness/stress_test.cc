@@ -14,6 +14,8 @@
 //  - CloseWithLiveIterators: iterators made before Close keep their view during and after Close
 //    and may be destroyed after it; every call after Close returns InvalidArgument.
 //
+// Every test runs on both engines (ConcurrencyStressTest/Lsm and /BTree).
+//
 // Knobs: LIGHTNING_SEED fixes each thread's choices (the interleaving is the scheduler's),
 // LIGHTNING_STRESS_SECONDS (default 3), LIGHTNING_STRESS_THREADS (default 8).
 //
@@ -43,6 +45,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using View = std::map<std::string, std::string>;  // a point-in-time state, or a model of one
+
+// Every test runs on both engines.
+class ConcurrencyStressTest : public testing::TestWithParam<Engine> {};
 
 #define ASSERT_OK(expr)                                     \
   do {                                                      \
@@ -82,9 +87,11 @@ class TempDir {
 };
 
 // So small that a few hundred writes flush the memtable, fill level 0, compact deeper and evict
-// cached blocks and tables, all while the threads run.
-Options TinyOptions() {
-  return Options{.write_buffer_bytes = 16 << 10,
+// cached blocks and tables, all while the threads run; on the B+Tree, a checkpoint every four
+// dirty pages, with splits, merges and page reuse under the readers' pinned roots.
+Options TinyOptions(Engine engine) {
+  return Options{.engine = engine,
+                 .write_buffer_bytes = 16 << 10,
                  .block_bytes = 256,
                  .block_cache_bytes = 32 << 10,
                  .max_open_tables = 8,
@@ -424,10 +431,10 @@ class MixedStress {
   std::atomic<bool> stop_{false}, failed_{false};
 };
 
-TEST(ConcurrencyStressTest, MixedOperationsKeepEveryViewConsistent) {
+TEST_P(ConcurrencyStressTest, MixedOperationsKeepEveryViewConsistent) {
   const uint64_t seed = TestSeed();
   TempDir dir;
-  const Options options = TinyOptions();
+  const Options options = TinyOptions(GetParam());
   std::unique_ptr<DB> db;
   ASSERT_OK(DB::Open(options, dir.path(), &db));
   MixedStress stress(db.get(), std::max(1, EnvInt("LIGHTNING_STRESS_THREADS", 8)));
@@ -504,11 +511,11 @@ std::string ReadEverything(DB* db, const View& expected) {
   return error;
 }
 
-TEST(ConcurrencyStressTest, ReadersProceedWhileWriterStallsInFsync) {
+TEST_P(ConcurrencyStressTest, ReadersProceedWhileWriterStallsInFsync) {
   constexpr auto kHangTimeout = 30s;  // a hang check, not a performance bound
   TempDir dir;
   LatchedFileSystem fs;
-  Options options = TinyOptions();
+  Options options = TinyOptions(GetParam());
   options.fs = &fs;
   std::unique_ptr<DB> db;
   ASSERT_OK(DB::Open(options, dir.path(), &db));
@@ -547,10 +554,10 @@ TEST(ConcurrencyStressTest, ReadersProceedWhileWriterStallsInFsync) {
 // and each iterator holds the memtables and Version it reads. So an iterator made before Close
 // keeps its view during and after Close, on any thread, and may be destroyed after Close but
 // before the DB object (iterator.h: the DB must outlive its iterators).
-TEST(ConcurrencyStressTest, CloseWithLiveIterators) {
+TEST_P(ConcurrencyStressTest, CloseWithLiveIterators) {
   TempDir dir;
   std::unique_ptr<DB> db;
-  ASSERT_OK(DB::Open(TinyOptions(), dir.path(), &db));
+  ASSERT_OK(DB::Open(TinyOptions(GetParam()), dir.path(), &db));
   View expected;  // spread over tables and the memtable by the tiny write buffer
   for (int i = 0; i < 1500; i++) {
     const std::string key = "k/" + std::to_string(i), value(i % 40, 'v');
@@ -637,10 +644,16 @@ TEST(ConcurrencyStressTest, CloseWithLiveIterators) {
   prefix.reset();
 
   db.reset();
-  ASSERT_OK(DB::Open(TinyOptions(), dir.path(), &db));
+  ASSERT_OK(DB::Open(TinyOptions(GetParam()), dir.path(), &db));
   EXPECT_EQ("", Collect(db->NewIterator(ReadOptions()).get(), true, &view));
   EXPECT_TRUE(view == final_state) << "the clean close lost an acknowledged write";
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, ConcurrencyStressTest,
+                         testing::Values(Engine::kLsm, Engine::kBTree),
+                         [](const testing::TestParamInfo<Engine>& info) {
+                           return info.param == Engine::kLsm ? "Lsm" : "BTree";
+                         });
 
 }  // namespace
 }  // namespace lightning

@@ -76,7 +76,7 @@ struct BTreeDB::Writer {
 };
 
 BTreeDB::BTreeDB(const Options& options, std::string path)
-    : options_(options), dir_(std::move(path)) {}
+    : options_(options), dir_(std::move(path)), page_cache_(options.block_cache_bytes) {}
 
 BTreeDB::~BTreeDB() {
   if (!closed_) (void)Close();
@@ -147,7 +147,8 @@ Status BTreeDB::Recover() {
   // page file is (re)initialized. Its directory entry is made durable before
   // that log exists, so no crash keeps a log without the page file.
   btree::Meta meta;
-  s = btree::Pager::Open(fs, pages, /*create=*/logs.empty(), next_file_number_, &pager_, &meta);
+  s = btree::Pager::Open(fs, pages, /*create=*/logs.empty(), next_file_number_, &page_cache_,
+                         &pager_, &meta);
   if (s.ok() && logs.empty()) {
     s = meta.txn < 2 ? fs->SyncDir(dir_)
                      : Status::Corruption(pages + ": checkpointed (transaction " +
@@ -580,11 +581,25 @@ std::string BTreeDB::StatsString() const {
   line("dirty-pages", p.dirty_pages);
   line("checkpoints", p.checkpoints);
   line("pages-written", p.pages_written);
+  line("page-reads-mapped", p.mapped ? 1 : 0);
+  line("cache-hits", p.cache_hits);
+  line("cache-misses", p.cache_misses);
   line("log-bytes", log_bytes_);
   line("user-bytes", user_bytes_);
   out += "write-amplification ";
   out += wa;
   out += '\n';
+  // Reads through the memory map never touch the cache: the OS's page cache
+  // is theirs, and this process cannot see its hits.
+  if (!p.mapped) {
+    const uint64_t lookups = p.cache_hits + p.cache_misses;
+    char rate[32];
+    std::snprintf(rate, sizeof(rate), "%.3f",
+                  lookups == 0 ? 0.0 : static_cast<double>(p.cache_hits) / lookups);
+    out += "cache-hit-rate ";
+    out += rate;
+    out += '\n';
+  }
   return out;
 }
 

@@ -87,6 +87,7 @@ class BTreeDB final : public DB {
   Options options_;
   const std::string dir_;
   std::unique_ptr<FileLock> lock_file_;
+  BlockCache page_cache_;  // pages read with pread (without a memory map)
   std::unique_ptr<btree::Pager> pager_;
 
   // The leader's state: only the writer at the front of writers_ touches it.

@@ -14,15 +14,20 @@ Status Named(const std::string& path, const Status& s) {
 
 }  // namespace
 
-Pager::Pager(FileSystem* fs, std::string path, std::unique_ptr<RandomRWFile> file)
-    : fs_(fs), path_(std::move(path)), file_(std::move(file)) {}
+Pager::Pager(FileSystem* fs, std::string path, std::unique_ptr<RandomRWFile> file,
+             BlockCache* cache)
+    : fs_(fs),
+      path_(std::move(path)),
+      file_(std::move(file)),
+      cache_(cache),
+      cache_id_(cache != nullptr ? cache->NewId() : 0) {}
 
 Pager::~Pager() {
   if (file_ != nullptr) (void)file_->Close();
 }
 
 Status Pager::Open(FileSystem* fs, const std::string& path, bool create, uint64_t log_number,
-                   std::unique_ptr<Pager>* result, Meta* meta) {
+                   BlockCache* cache, std::unique_ptr<Pager>* result, Meta* meta) {
   result->reset();
   std::unique_ptr<RandomRWFile> file;
   Status s = fs->NewRandomRWFile(path, &file);
@@ -30,7 +35,7 @@ Status Pager::Open(FileSystem* fs, const std::string& path, bool create, uint64_
   uint64_t size = 0;
   s = fs->GetFileSize(path, &size);
   if (!s.ok()) return s;
-  std::unique_ptr<Pager> pager(new Pager(fs, path, std::move(file)));
+  std::unique_ptr<Pager> pager(new Pager(fs, path, std::move(file), cache));
 
   // The newest meta page whose checksum and fields are valid.
   Meta metas[2];
@@ -133,30 +138,42 @@ Status Pager::Read(PageId id, PageType type, uint64_t max_txn, bool verify_check
     std::lock_guard<std::mutex> lock(dirty_mu_);
     auto it = dirty_.find(id);
     if (it != dirty_.end()) {
+      // Built by this process and checked when built.
       ref->held_ = it->second.buffer;
-      ref->data_ = ref->held_.get();
+      ref->data_ = it->second.buffer.get();
+      return Status::OK();
     }
   }
-  if (ref->data_ == nullptr) {
-    const View* view = view_.load(std::memory_order_acquire);
-    if (view != nullptr && (id + 1) * kPageBytes <= view->bytes) {
-      ref->data_ = view->base + id * kPageBytes;
-    } else {
-      ref->held_ = NewPageBuffer();
-      std::string_view got;
-      Status s = file_->Read(id * kPageBytes, kPageBytes, ref->held_.get(), &got);
-      if (!s.ok()) return s;
-      if (got.size() < kPageBytes) {
-        return Status::Corruption(path_ + ": page " + std::to_string(id) + " is past the end");
-      }
-      if (got.data() != ref->held_.get()) std::memcpy(ref->held_.get(), got.data(), kPageBytes);
-      ref->data_ = ref->held_.get();
+  Status s;
+  const View* view = view_.load(std::memory_order_acquire);
+  if (view != nullptr && (id + 1) * kPageBytes <= view->bytes) {
+    ref->data_ = view->base + id * kPageBytes;
+    std::atomic<uint64_t>& word = view->verified[id / 64];
+    const uint64_t bit = uint64_t{1} << (id % 64);
+    const bool verify = verify_checksum && (word.load(std::memory_order_relaxed) & bit) == 0;
+    s = CheckPage(ref->data_, id, type, max_txn, verify);
+    if (s.ok() && verify) word.fetch_or(bit, std::memory_order_relaxed);
+  } else if (std::shared_ptr<const char> cached =
+                 cache_ != nullptr ? cache_->Lookup<char>(cache_id_, id) : nullptr) {
+    // Verified when it was read into the cache.
+    ref->data_ = cached.get();
+    ref->held_ = std::move(cached);
+    s = CheckPage(ref->data_, id, type, max_txn, /*verify_checksum=*/false);
+  } else {
+    PageBuffer buffer = NewPageBuffer();
+    std::string_view got;
+    s = file_->Read(id * kPageBytes, kPageBytes, buffer.get(), &got);
+    if (!s.ok()) return s;
+    if (got.size() < kPageBytes) {
+      return Status::Corruption(path_ + ": page " + std::to_string(id) + " is past the end");
     }
-    // Pages in memory were built by this process and checked when built.
-    Status s = CheckPage(ref->data_, id, type, max_txn, verify_checksum);
-    if (!s.ok()) return Named(path_, s);
+    if (got.data() != buffer.get()) std::memcpy(buffer.get(), got.data(), kPageBytes);
+    s = CheckPage(buffer.get(), id, type, max_txn, /*verify_checksum=*/true);
+    if (cache_ != nullptr && s.ok()) cache_->Insert(cache_id_, id, buffer, kPageBytes);
+    ref->data_ = buffer.get();
+    ref->held_ = std::move(buffer);
   }
-  return Status::OK();
+  return s.ok() ? s : Named(path_, s);
 }
 
 PageId Pager::Allocate(uint64_t pages) {
@@ -247,6 +264,9 @@ Status Pager::WritePages(PageId first, const std::vector<const char*>& pages) {
   Status s = file_->Write(first * kPageBytes, buffer);
   if (!s.ok()) return s;
   file_pages_ = std::max<uint64_t>(file_pages_, first + pages.size());
+  if (cache_ != nullptr) {
+    for (PageId id = first; id < first + pages.size(); id++) cache_->Erase(cache_id_, id);
+  }
   stats_.pages_written += pages.size();
   stats_.bytes_written += buffer.size();
   return Status::OK();
@@ -348,7 +368,16 @@ void Pager::RefreshView() {
   if (current != nullptr && current->bytes == bytes) return;
   const char* base = file_->View(bytes);
   if (base == nullptr) return;
-  views_.push_back(std::make_unique<View>(View{base, bytes}));
+  const uint64_t words = (bytes / kPageBytes + 63) / 64;
+  auto view = std::make_unique<View>(View{base, bytes, nullptr});
+  view->verified = std::make_unique<std::atomic<uint64_t>[]>(words);
+  const uint64_t old_words = current != nullptr ? (current->bytes / kPageBytes + 63) / 64 : 0;
+  for (uint64_t w = 0; w < words; w++) {
+    view->verified[w].store(
+        w < old_words ? current->verified[w].load(std::memory_order_relaxed) : 0,
+        std::memory_order_relaxed);
+  }
+  views_.push_back(std::move(view));
   view_.store(views_.back().get(), std::memory_order_release);
 }
 
@@ -375,6 +404,11 @@ PagerStats Pager::stats() const {
   for (const auto& [txn, r] : waiting_readers_) s.retired_pages += r.pages;
   for (const auto& [txn, r] : waiting_checkpoint_) s.retired_pages += r.pages;
   s.dirty_pages = live_dirty_pages_;
+  s.mapped = view_.load(std::memory_order_acquire) != nullptr;
+  if (cache_ != nullptr) {
+    s.cache_hits = cache_->hits();
+    s.cache_misses = cache_->misses();
+  }
   return s;
 }
 

@@ -18,6 +18,14 @@
 // durable exactly when the second fsync returns. A crash before it leaves the
 // previous meta and every page it reaches untouched.
 //
+// Reads. A page that is not dirty is read through a read-only shared memory
+// map of the file when the file system offers one (RandomRWFile::View), else
+// with pread into a buffer kept in a bounded LRU cache (BlockCache). Each
+// page's checksum is verified the first time it is read from the file, and
+// not again while this process runs: after that it only changes through this
+// pager's own writes, of pages that no reader can reach until they are
+// written (see Retire). Pages this process builds are checked when built.
+//
 // Thread safety: Read may be called from any thread at any time. Everything
 // else is for the one writer at a time (the engine's write lock).
 #pragma once
@@ -34,6 +42,7 @@
 #include "lightning/btree/page.h"
 #include "lightning/file_system.h"
 #include "lightning/status.h"
+#include "lightning/util/block_cache.h"
 
 namespace lightning::btree {
 
@@ -48,7 +57,7 @@ class PageRef {
  private:
   friend class Pager;
   const char* data_ = nullptr;
-  PageBuffer held_;  // a dirty page's buffer, or a copy read from the file
+  std::shared_ptr<const void> held_;  // a dirty page's buffer, or a copy read from the file
 };
 
 struct PagerStats {
@@ -59,6 +68,9 @@ struct PagerStats {
   uint64_t checkpoints = 0;
   uint64_t pages_written = 0;
   uint64_t bytes_written = 0;  // to the page file, metas and free list included
+  bool mapped = false;         // reads go through a memory map, not the cache
+  uint64_t cache_hits = 0;     // pages found in the cache (reads without a map)
+  uint64_t cache_misses = 0;   // pages read from the file with pread
 };
 
 class Pager {
@@ -68,9 +80,10 @@ class Pager {
   // checkpoint (transaction 2), or that has none -- a creation that never
   // finished -- writes two meta pages of an empty tree replaying from
   // `log_number`, synced. *meta is the newest valid meta. Corruption if no
-  // meta page is valid.
+  // meta page is valid. `cache` (may be null: no cache) holds pages read
+  // with pread; it must outlive the pager.
   static Status Open(FileSystem* fs, const std::string& path, bool create, uint64_t log_number,
-                     std::unique_ptr<Pager>* pager, Meta* meta);
+                     BlockCache* cache, std::unique_ptr<Pager>* pager, Meta* meta);
   ~Pager();
 
   // The page `id` of `type` as the version with transaction `max_txn` sees
@@ -113,9 +126,12 @@ class Pager {
   struct View {
     const char* base = nullptr;
     uint64_t bytes = 0;
+    // Bit p of word p / 64: page p's checksum has been verified (through
+    // this view or, copied when this one was made, an older one).
+    std::unique_ptr<std::atomic<uint64_t>[]> verified;
   };
 
-  Pager(FileSystem* fs, std::string path, std::unique_ptr<RandomRWFile> file);
+  Pager(FileSystem* fs, std::string path, std::unique_ptr<RandomRWFile> file, BlockCache* cache);
   Status LoadFreeList(const Meta& meta);
   void Free(PageId first, uint64_t pages);
   Status WritePages(PageId first, const std::vector<const char*>& pages);
@@ -127,6 +143,8 @@ class Pager {
   FileSystem* const fs_;
   const std::string path_;
   std::unique_ptr<RandomRWFile> file_;
+  BlockCache* const cache_;  // may be null
+  const uint64_t cache_id_;
 
   // Dirty pages, which readers look up (under dirty_mu_).
   mutable std::mutex dirty_mu_;

@@ -17,7 +17,7 @@ BlockCache::Shard& BlockCache::ShardFor(const Key& key) {
   return shards_[(KeyHash()(key) >> 32) % kShards];
 }
 
-std::shared_ptr<const Block> BlockCache::Lookup(uint64_t id, uint64_t offset) {
+std::shared_ptr<const void> BlockCache::LookupErased(uint64_t id, uint64_t offset) {
   const Key key{id, offset};
   Shard& shard = ShardFor(key);
   std::lock_guard<std::mutex> lock(shard.mu);
@@ -28,21 +28,17 @@ std::shared_ptr<const Block> BlockCache::Lookup(uint64_t id, uint64_t offset) {
   }
   hits_.fetch_add(1, std::memory_order_relaxed);
   shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-  return it->second->block;
+  return it->second->value;
 }
 
-void BlockCache::Insert(uint64_t id, uint64_t offset, std::shared_ptr<const Block> block,
+void BlockCache::Insert(uint64_t id, uint64_t offset, std::shared_ptr<const void> value,
                         size_t charge_bytes) {
   if (charge_bytes > shard_capacity_bytes_) return;
   const Key key{id, offset};
   Shard& shard = ShardFor(key);
   std::lock_guard<std::mutex> lock(shard.mu);
-  if (auto it = shard.index.find(key); it != shard.index.end()) {
-    shard.usage_bytes -= it->second->charge_bytes;
-    shard.lru.erase(it->second);
-    shard.index.erase(it);
-  }
-  shard.lru.push_front(Entry{key, std::move(block), charge_bytes});
+  EraseLocked(shard, key);
+  shard.lru.push_front(Entry{key, std::move(value), charge_bytes});
   shard.index.emplace(key, shard.lru.begin());
   shard.usage_bytes += charge_bytes;
   while (shard.usage_bytes > shard_capacity_bytes_) {
@@ -51,6 +47,21 @@ void BlockCache::Insert(uint64_t id, uint64_t offset, std::shared_ptr<const Bloc
     shard.index.erase(victim.key);
     shard.lru.pop_back();
   }
+}
+
+void BlockCache::Erase(uint64_t id, uint64_t offset) {
+  const Key key{id, offset};
+  Shard& shard = ShardFor(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  EraseLocked(shard, key);
+}
+
+void BlockCache::EraseLocked(Shard& shard, const Key& key) {
+  auto it = shard.index.find(key);
+  if (it == shard.index.end()) return;
+  shard.usage_bytes -= it->second->charge_bytes;
+  shard.lru.erase(it->second);
+  shard.index.erase(it);
 }
 
 size_t BlockCache::usage_bytes() const {

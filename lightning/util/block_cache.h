@@ -1,7 +1,9 @@
-// BlockCache: keeps recently used table blocks in memory, up to a byte budget.
+// BlockCache: keeps recently used table blocks (and, for the B+Tree when its
+// page file cannot be memory-mapped, pages) in memory, up to a byte budget.
 //
-// Blocks are keyed by (cache id, block offset); each open table takes a fresh
-// id from NewId() so files never collide. The cache is split into kShards
+// Values are keyed by (cache id, offset); each open table or page file takes
+// a fresh id from NewId() so files never collide, and one id only ever holds
+// values of one type (Lookup<T> returns what Insert was given). The cache is split into kShards
 // shards, each an LRU list with its own mutex and 1/kShards of the capacity,
 // so concurrent readers rarely contend. Evicting a block drops only the
 // cache's reference: readers hold shared_ptrs and keep using it. A block
@@ -34,13 +36,17 @@ class BlockCache {
   // A fresh id, never returned before by this cache.
   uint64_t NewId() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 
-  // The cached block, or nullptr. Counts a hit or a miss; a hit makes the
-  // block the most recently used of its shard.
-  std::shared_ptr<const Block> Lookup(uint64_t id, uint64_t offset);
-  // Caches `block` (replacing any block with the same key), charging
-  // charge_bytes, and evicts least recently used blocks to stay within budget.
-  void Insert(uint64_t id, uint64_t offset, std::shared_ptr<const Block> block,
-              size_t charge_bytes);
+  // The cached value, or nullptr. Counts a hit or a miss; a hit makes the
+  // value the most recently used of its shard.
+  template <class T = Block>
+  std::shared_ptr<const T> Lookup(uint64_t id, uint64_t offset) {
+    return std::static_pointer_cast<const T>(LookupErased(id, offset));
+  }
+  // Caches `value` (replacing any value with the same key), charging
+  // charge_bytes, and evicts least recently used values to stay within budget.
+  void Insert(uint64_t id, uint64_t offset, std::shared_ptr<const void> value, size_t charge_bytes);
+  // Drops the value with this key, if cached.
+  void Erase(uint64_t id, uint64_t offset);
 
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
@@ -57,7 +63,7 @@ class BlockCache {
   };
   struct Entry {
     Key key;
-    std::shared_ptr<const Block> block;
+    std::shared_ptr<const void> value;
     size_t charge_bytes;
   };
   struct Shard {
@@ -68,6 +74,9 @@ class BlockCache {
   };
 
   Shard& ShardFor(const Key& key);
+  std::shared_ptr<const void> LookupErased(uint64_t id, uint64_t offset);
+  // REQUIRES: shard.mu held.
+  static void EraseLocked(Shard& shard, const Key& key);
 
   const size_t capacity_bytes_;
   const size_t shard_capacity_bytes_;

@@ -94,7 +94,9 @@ TEST(BlockCacheTest, ConcurrentUse) {
   for (int t = 0; t < 4; t++) {
     threads.emplace_back([&, t] {
       for (uint64_t i = 0; i < 20000; i++) {
-        uint64_t off = (i * 7 + t) % 1000;
+        // A hot set that fits (so there are hits however the threads are
+        // scheduled) and a cold sweep that evicts.
+        uint64_t off = i % 8 == 0 ? 100 + (i * 7 + t) % 1000 : (i + t) % 50;
         if (auto found = cache.Lookup(id, off)) {
           EXPECT_EQ(found, block);
         } else {

@@ -36,6 +36,12 @@ class BTreeDBTest : public testing::Test {
     EXPECT_TRUE(db_->GetProperty("lightning.btree." + name, &value)) << name;
     return std::stoull(value);
   }
+  // Flips one byte in the middle of page `id` of the closed database's page file.
+  void DamagePage(uint64_t id) {
+    std::fstream f(dir_.path() + "/PAGES", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(id * 4096 + 2000));
+    f.put('\x5a');
+  }
   void Put(const std::string& k, const std::string& v) {
     LIGHTNING_ASSERT_OK(db_->Put(WriteOptions(), k, v));
   }
@@ -256,11 +262,7 @@ TEST_F(BTreeDBTest, PageCacheServesReadsWithoutAMemoryMap) {
 
   // A damaged page is caught through the cache path too, on its first read.
   db_.reset();
-  {
-    std::fstream f(dir_.path() + "/PAGES", std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(5 * 4096 + 2000);
-    f.put('\x5a');
-  }
+  DamagePage(5);
   Open();
   Status s = db_->Check();
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
@@ -270,11 +272,7 @@ TEST_F(BTreeDBTest, DamagedPageIsCorruptionNamingThePageFile) {
   Open();
   for (int i = 0; i < 3000; i++) Put(NumberedKey(i), std::string(100, 'v'));
   db_.reset();  // a clean close checkpoints
-  {
-    std::fstream f(dir_.path() + "/PAGES", std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(5 * 4096 + 2000);
-    f.put('\x5a');
-  }
+  DamagePage(5);
   Open();
   Status s = db_->Check();
   ASSERT_TRUE(s.IsCorruption()) << s.ToString();

@@ -649,11 +649,8 @@ TEST_P(ConcurrencyStressTest, CloseWithLiveIterators) {
   EXPECT_TRUE(view == final_state) << "the clean close lost an acknowledged write";
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, ConcurrencyStressTest,
-                         testing::Values(Engine::kLsm, Engine::kBTree),
-                         [](const testing::TestParamInfo<Engine>& info) {
-                           return info.param == Engine::kLsm ? "Lsm" : "BTree";
-                         });
+INSTANTIATE_TEST_SUITE_P(Engines, ConcurrencyStressTest, dbtest::AllEngines(),
+                         dbtest::EngineParamName);
 
 }  // namespace
 }  // namespace lightning

@@ -16,9 +16,9 @@ namespace {
 using dbtest::GetValue;
 using dbtest::Model;
 
-class DBBasicTest : public testing::Test {
+class DBBasicTest : public testing::TestWithParam<Engine> {
  protected:
-  DBBasicTest() : options_(dbtest::SmallOptions()) {}
+  DBBasicTest() : options_(dbtest::SmallOptions(GetParam())) {}
 
   void Open() { LIGHTNING_ASSERT_OK(DB::Open(options_, dir_.path(), &db_)); }
   void Reopen() {
@@ -41,7 +41,7 @@ class DBBasicTest : public testing::Test {
   std::unique_ptr<DB> db_;
 };
 
-TEST_F(DBBasicTest, PutGetDeleteOverwrite) {
+TEST_P(DBBasicTest, PutGetDeleteOverwrite) {
   Open();
   LIGHTNING_ASSERT_OK(Put("a", "1"));
   LIGHTNING_ASSERT_OK(Put("b", "2"));
@@ -60,7 +60,7 @@ TEST_F(DBBasicTest, PutGetDeleteOverwrite) {
 }
 
 // A tombstone in the memtable, then in a table, must hide the value in an older table.
-TEST_F(DBBasicTest, DeleteHidesFlushedValue) {
+TEST_P(DBBasicTest, DeleteHidesFlushedValue) {
   Open();
   LIGHTNING_ASSERT_OK(Put("k", "v"));
   LIGHTNING_ASSERT_OK(Put("other", "o"));
@@ -75,7 +75,7 @@ TEST_F(DBBasicTest, DeleteHidesFlushedValue) {
   EXPECT_EQ(1u, CountEntries());
 }
 
-TEST_F(DBBasicTest, DeleteOfAbsentKeyIsOk) {
+TEST_P(DBBasicTest, DeleteOfAbsentKeyIsOk) {
   Open();
   LIGHTNING_ASSERT_OK(Put("b", "2"));
   LIGHTNING_ASSERT_OK(Delete("a"));
@@ -85,7 +85,7 @@ TEST_F(DBBasicTest, DeleteOfAbsentKeyIsOk) {
   EXPECT_EQ(1u, CountEntries());
 }
 
-TEST_F(DBBasicTest, EmptyKeyAndEmptyValue) {
+TEST_P(DBBasicTest, EmptyKeyAndEmptyValue) {
   Open();
   LIGHTNING_ASSERT_OK(Put("", "empty-key"));
   LIGHTNING_ASSERT_OK(Put("k", ""));
@@ -110,7 +110,7 @@ TEST_F(DBBasicTest, EmptyKeyAndEmptyValue) {
 }
 
 // Keys differing only in 0x00 and 0xFF bytes are distinct and sort bytewise (unsigned).
-TEST_F(DBBasicTest, BinaryKeys) {
+TEST_P(DBBasicTest, BinaryKeys) {
   Open();
   const std::string keys[] = {std::string("\0", 1),
                               "a",
@@ -136,7 +136,7 @@ TEST_F(DBBasicTest, BinaryKeys) {
   EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model));
 }
 
-TEST_F(DBBasicTest, LargeValues) {
+TEST_P(DBBasicTest, LargeValues) {
   Open();
   std::mt19937 rng(301);
   Model model;
@@ -150,7 +150,7 @@ TEST_F(DBBasicTest, LargeValues) {
   EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model));
 }
 
-TEST_F(DBBasicTest, SixteenMebibyteValue) {
+TEST_P(DBBasicTest, SixteenMebibyteValue) {
   Open();
   std::string big(16 << 20, '\0');
   for (size_t i = 0; i < big.size(); i++) big[i] = static_cast<char>((i * 7 + i / 251) & 0xff);
@@ -168,7 +168,7 @@ TEST_F(DBBasicTest, SixteenMebibyteValue) {
   }
 }
 
-TEST_F(DBBasicTest, KeySizeLimit) {
+TEST_P(DBBasicTest, KeySizeLimit) {
   Open();
   const std::string max_key(kMaxKeyBytes, 'x');
   const std::string too_long(kMaxKeyBytes + 1, 'y');
@@ -188,7 +188,7 @@ TEST_F(DBBasicTest, KeySizeLimit) {
   EXPECT_EQ(1u, CountEntries());
 }
 
-TEST_F(DBBasicTest, BatchWithOversizeKeyAppliesNothing) {
+TEST_P(DBBasicTest, BatchWithOversizeKeyAppliesNothing) {
   Open();
   LIGHTNING_ASSERT_OK(Put("keep", "old"));
   WriteBatch batch;
@@ -209,7 +209,7 @@ TEST_F(DBBasicTest, BatchWithOversizeKeyAppliesNothing) {
 }
 
 // Within a batch a later operation on the same key wins, also once the batch is in a table.
-TEST_F(DBBasicTest, BatchLaterOperationWins) {
+TEST_P(DBBasicTest, BatchLaterOperationWins) {
   Open();
   LIGHTNING_ASSERT_OK(Put("y", "old-y"));
   LIGHTNING_ASSERT_OK(Put("z", "old-z"));
@@ -232,7 +232,7 @@ TEST_F(DBBasicTest, BatchLaterOperationWins) {
   EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model));
 }
 
-TEST_F(DBBasicTest, BatchCountAndClear) {
+TEST_P(DBBasicTest, BatchCountAndClear) {
   Open();
   WriteBatch batch;
   const size_t empty_size = batch.ApproximateSize();
@@ -254,7 +254,7 @@ TEST_F(DBBasicTest, BatchCountAndClear) {
   EXPECT_TRUE(dbtest::MatchesModel(db_.get(), {{"d", "4"}}));
 }
 
-TEST_F(DBBasicTest, StatusToString) {
+TEST_P(DBBasicTest, StatusToString) {
   EXPECT_EQ("OK", Status::OK().ToString());
   Open();
   std::string value;
@@ -267,7 +267,7 @@ TEST_F(DBBasicTest, StatusToString) {
   EXPECT_NE(std::string::npos, s.ToString().find("InvalidArgument")) << s.ToString();
 }
 
-TEST_F(DBBasicTest, CloseThenCallsFail) {
+TEST_P(DBBasicTest, CloseThenCallsFail) {
   Open();
   LIGHTNING_ASSERT_OK(Put("a", "1"));
   LIGHTNING_ASSERT_OK(db_->Close());
@@ -293,7 +293,7 @@ TEST_F(DBBasicTest, CloseThenCallsFail) {
   EXPECT_EQ("NOT_FOUND", Get("b"));
 }
 
-TEST_F(DBBasicTest, SecondOpenIsBusy) {
+TEST_P(DBBasicTest, SecondOpenIsBusy) {
   Open();
   LIGHTNING_ASSERT_OK(Put("a", "1"));
   std::unique_ptr<DB> second;
@@ -311,7 +311,7 @@ TEST_F(DBBasicTest, SecondOpenIsBusy) {
   EXPECT_TRUE(dbtest::MatchesModel(db_.get(), {{"a", "1"}, {"b", "2"}}));
 }
 
-TEST_F(DBBasicTest, MissingDatabaseWithoutCreateIfMissing) {
+TEST_P(DBBasicTest, MissingDatabaseWithoutCreateIfMissing) {
   options_.create_if_missing = false;
   const std::string path = dir_.Sub("missing");
   for (int attempt = 0; attempt < 2; attempt++) {
@@ -325,7 +325,7 @@ TEST_F(DBBasicTest, MissingDatabaseWithoutCreateIfMissing) {
   EXPECT_EQ(0u, CountEntries());
 }
 
-TEST_F(DBBasicTest, ErrorIfExists) {
+TEST_P(DBBasicTest, ErrorIfExists) {
   options_.error_if_exists = true;
   Open();  // a new database is fine
   LIGHTNING_ASSERT_OK(Put("a", "1"));
@@ -338,14 +338,25 @@ TEST_F(DBBasicTest, ErrorIfExists) {
   EXPECT_EQ("1", Get("a"));
 }
 
-TEST_F(DBBasicTest, UnknownEngineIsInvalidArgument) {
+TEST_P(DBBasicTest, UnknownEngineIsInvalidArgument) {
   options_.engine = static_cast<Engine>(7);
   Status s = DB::Open(options_, dir_.path(), &db_);
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
   EXPECT_EQ(nullptr, db_);
 }
 
-TEST_F(DBBasicTest, DestroyDB) {
+TEST_P(DBBasicTest, OutOfRangeOptionsAreInvalidArgument) {
+  options_.write_buffer_bytes = 1000;
+  Status s = DB::Open(options_, dir_.path(), &db_);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(nullptr, db_);
+  options_ = dbtest::SmallOptions(GetParam());
+  s = DB::Open(options_, "", &db_);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(nullptr, db_);
+}
+
+TEST_P(DBBasicTest, DestroyDB) {
   const std::string path = dir_.Sub("db");
   LIGHTNING_ASSERT_OK(DB::Open(options_, path, &db_));
   LIGHTNING_ASSERT_OK(Put("a", "1"));
@@ -365,6 +376,8 @@ TEST_F(DBBasicTest, DestroyDB) {
   LIGHTNING_ASSERT_OK(DB::Open(options_, path, &db_));
   EXPECT_EQ(0u, CountEntries());
 }
+
+INSTANTIATE_TEST_SUITE_P(, DBBasicTest, dbtest::AllEngines(), dbtest::EngineParamName);
 
 }  // namespace
 }  // namespace lightning

@@ -16,9 +16,9 @@
 namespace lightning {
 namespace {
 
-class DBConcurrencyTest : public testing::Test {
+class DBConcurrencyTest : public testing::TestWithParam<Engine> {
  protected:
-  DBConcurrencyTest() : options_(dbtest::SmallOptions()) {}
+  DBConcurrencyTest() : options_(dbtest::SmallOptions(GetParam())) {}
 
   void Open() { LIGHTNING_ASSERT_OK(DB::Open(options_, dir_.path(), &db_)); }
   void Reopen() {
@@ -41,7 +41,7 @@ std::string WriterValue(int writer, int i) {
 
 // Ten writers put 2,000 keys each in order. Readers check that a key found has its value, and
 // that a writer's earlier keys are visible once a later one is (writes are published in order).
-TEST_F(DBConcurrencyTest, TenWritersTwoReaders) {
+TEST_P(DBConcurrencyTest, TenWritersTwoReaders) {
   const uint32_t seed = dbtest::TestSeed();
   Open();
   const int kWriters = 10, kKeysPerWriter = 2000;
@@ -94,7 +94,7 @@ TEST_F(DBConcurrencyTest, TenWritersTwoReaders) {
 // be visible to its writer as soon as it returns, and be published in order: the last sequence
 // ends at exactly the number of writes. Small write buffers make memtable switches (which must
 // wait for the insert in flight) frequent; some writes are batches, some sync.
-TEST_F(DBConcurrencyTest, PipelinedWritersReadTheirWritesAndNumberEveryWrite) {
+TEST_P(DBConcurrencyTest, PipelinedWritersReadTheirWritesAndNumberEveryWrite) {
   const uint32_t seed = dbtest::TestSeed();
   Open();
   const int kWriters = 8, kWritesPerWriter = 1500;
@@ -141,7 +141,7 @@ TEST_F(DBConcurrencyTest, PipelinedWritersReadTheirWritesAndNumberEveryWrite) {
 // Eight threads move amounts between counters with atomic batches. Each thread owns four counters,
 // so it knows their values without reading; readers check at snapshots and in iterators that
 // the counters always add up, i.e. that no batch is ever seen in part.
-TEST_F(DBConcurrencyTest, BatchesKeepSumInvariant) {
+TEST_P(DBConcurrencyTest, BatchesKeepSumInvariant) {
   const uint32_t seed = dbtest::TestSeed();
   Open();
   const int kThreads = 8, kCountersPerThread = 4, kMoves = 300;
@@ -231,6 +231,8 @@ TEST_F(DBConcurrencyTest, BatchesKeepSumInvariant) {
     Reopen();
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(, DBConcurrencyTest, dbtest::AllEngines(), dbtest::EngineParamName);
 
 }  // namespace
 }  // namespace lightning

@@ -98,9 +98,9 @@ std::vector<std::string> EdgeKeys(size_t max_length) {
   return keys;
 }
 
-class DBIteratorTest : public testing::Test {
+class DBIteratorTest : public testing::TestWithParam<Engine> {
  protected:
-  DBIteratorTest() : options_(dbtest::SmallOptions()) {}
+  DBIteratorTest() : options_(dbtest::SmallOptions(GetParam())) {}
 
   void Open() { LIGHTNING_ASSERT_OK(DB::Open(options_, dir_.path(), &db_)); }
   std::unique_ptr<Iterator> NewIterator(const Snapshot* snapshot = nullptr) {
@@ -113,11 +113,13 @@ class DBIteratorTest : public testing::Test {
     dbtest::RandomWrites(db_.get(), &model_, rng, ops, key_count);
   }
 
-  // Writes enough to compact into levels >= 1, then a level-0 table, then a memtable's worth.
+  // Writes enough to compact into levels >= 1 (LSM) or to grow the tree above its leaves
+  // (B+Tree), then a level-0 table (a checkpoint), then a memtable's worth.
   void FillAllLevels(std::mt19937& rng, int key_count) {
     RandomWrites(rng, 3000, key_count);
     LIGHTNING_ASSERT_OK(db_->CompactAll());
-    EXPECT_GT(dbtest::FilesBeyondLevel0(db_.get()), 0);
+    if (GetParam() == Engine::kLsm) EXPECT_GT(dbtest::FilesBeyondLevel0(db_.get()), 0);
+    if (GetParam() == Engine::kBTree) EXPECT_GT(dbtest::BTreeHeight(db_.get()), 1);
     RandomWrites(rng, 200, key_count);  // well under write_buffer_bytes
     LIGHTNING_ASSERT_OK(db_->Flush());
     RandomWrites(rng, 200, key_count);
@@ -129,7 +131,7 @@ class DBIteratorTest : public testing::Test {
   Model model_;
 };
 
-TEST_F(DBIteratorTest, RandomWalkOverAllLevels) {
+TEST_P(DBIteratorTest, RandomWalkOverAllLevels) {
   std::mt19937 rng(dbtest::TestSeed());
   Open();
   const int kKeys = 1500;
@@ -148,7 +150,7 @@ TEST_F(DBIteratorTest, RandomWalkOverAllLevels) {
   EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
 }
 
-TEST_F(DBIteratorTest, ScanAndScanPrefixStayInBounds) {
+TEST_P(DBIteratorTest, ScanAndScanPrefixStayInBounds) {
   std::mt19937 rng(dbtest::TestSeed());
   Open();
   const std::vector<std::string> keys = EdgeKeys(4);
@@ -193,7 +195,7 @@ TEST_F(DBIteratorTest, ScanAndScanPrefixStayInBounds) {
   }
 }
 
-TEST_F(DBIteratorTest, ScanEdgeCases) {
+TEST_P(DBIteratorTest, ScanEdgeCases) {
   Open();
   for (const char* key : {"a", "c", "d", "m", "n", "z"}) {
     LIGHTNING_ASSERT_OK(db_->Put(WriteOptions(), key, std::string("v") + key));
@@ -247,7 +249,7 @@ TEST_F(DBIteratorTest, ScanEdgeCases) {
 }
 
 // Prefixes ending in 0xFF have no successor formed by incrementing their last byte.
-TEST_F(DBIteratorTest, ScanPrefixEndingInFF) {
+TEST_P(DBIteratorTest, ScanPrefixEndingInFF) {
   Open();
   const std::vector<std::string> keys = {"a",
                                          "a\xfe",
@@ -281,7 +283,7 @@ TEST_F(DBIteratorTest, ScanPrefixEndingInFF) {
   EXPECT_EQ(keys.size(), keys_of("").size());
 }
 
-TEST_F(DBIteratorTest, TombstonesAndOldVersionsHidden) {
+TEST_P(DBIteratorTest, TombstonesAndOldVersionsHidden) {
   Open();
   for (int i = 0; i < 300; i++) model_[dbtest::NumberedKey(i)] = "v1." + std::to_string(i);
   for (const auto& [key, value] : model_) LIGHTNING_ASSERT_OK(db_->Put(WriteOptions(), key, value));
@@ -321,7 +323,7 @@ TEST_F(DBIteratorTest, TombstonesAndOldVersionsHidden) {
 
 // An iterator shows the state at its creation while the DB is overwritten, deleted, flushed and
 // compacted under it.
-TEST_F(DBIteratorTest, IteratorKeepsFrozenView) {
+TEST_P(DBIteratorTest, IteratorKeepsFrozenView) {
   std::mt19937 rng(dbtest::TestSeed());
   Open();
   RandomWrites(rng, 1500, 800);
@@ -364,6 +366,8 @@ TEST_F(DBIteratorTest, IteratorKeepsFrozenView) {
     EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(, DBIteratorTest, dbtest::AllEngines(), dbtest::EngineParamName);
 
 }  // namespace
 }  // namespace lightning

@@ -16,6 +16,10 @@ namespace {
 
 using dbtest::TempDir;
 
+// A regression test that needs only the public API runs on each engine, whichever engine had the
+// bug; one that reads an engine's levels or files is named DBRegressionLsmTest.
+class DBRegressionTest : public testing::TestWithParam<Engine> {};
+
 std::string FilesAtLevel(DB* db, int level) {
   std::string v;
   EXPECT_TRUE(db->GetProperty("lightning.num-files-at-level" + std::to_string(level), &v));
@@ -33,7 +37,7 @@ void SettleLevel0(DB* db) {
 // yet", so a file whose only key is the empty key lost its lower bound; a
 // manual compaction then missed the next level's older value for "" and
 // dropped the tombstone above it, and the deleted key came back.
-TEST(DBRegressionTest, EmptyKeyTombstoneSurvivesCompactAll) {
+TEST(DBRegressionLsmTest, EmptyKeyTombstoneSurvivesCompactAll) {
   TempDir dir;
   Options o;
   o.write_buffer_bytes = 4096;
@@ -110,7 +114,7 @@ class FailingManifestSyncFs final : public dbtest::ForwardingFileSystem {
 // Found by review: a manifest fsync that failed while Close() was shutting
 // the background thread down was ignored; Close then recorded a clean close
 // with the failed record's length, and the next Open refused the database.
-TEST(DBRegressionTest, ManifestSyncFailureDuringCloseIsReportedAndReopenWorks) {
+TEST(DBRegressionLsmTest, ManifestSyncFailureDuringCloseIsReportedAndReopenWorks) {
   TempDir dir;
   FailingManifestSyncFs fs;
   Options o;
@@ -142,10 +146,10 @@ TEST(DBRegressionTest, ManifestSyncFailureDuringCloseIsReportedAndReopenWorks) {
 // Found by the crash explorer: Close() while a background compaction ran
 // stored the compaction's deliberate "shutting down" abort as a sticky error,
 // so a clean close returned IOError and was not recorded as clean.
-TEST(DBRegressionTest, CloseDuringCompactionIsClean) {
+TEST_P(DBRegressionTest, CloseDuringCompactionIsClean) {
   for (int round = 0; round < 5; round++) {
     TempDir dir;
-    Options o = dbtest::SmallOptions();
+    Options o = dbtest::SmallOptions(GetParam());
     o.level0_compaction_trigger = 2;
     std::unique_ptr<DB> db;
     LIGHTNING_ASSERT_OK(DB::Open(o, dir.path(), &db));
@@ -174,11 +178,11 @@ class SlowListingFs final : public dbtest::ForwardingFileSystem {
 // table the other had just created (not yet in any version, and numbered
 // after the removal's snapshot of live files), and a reopen then missed a
 // table the manifest named. Random batches keep both threads busy.
-TEST(DBRegressionTest, TablesCreatedDuringObsoleteFileRemovalSurvive) {
+TEST_P(DBRegressionTest, TablesCreatedDuringObsoleteFileRemovalSurvive) {
   const uint32_t seed = dbtest::TestSeed();
   TempDir dir;
   SlowListingFs fs;
-  Options o = dbtest::SmallOptions();
+  Options o = dbtest::SmallOptions(GetParam());
   o.fs = &fs;
   std::unique_ptr<DB> db;
   LIGHTNING_ASSERT_OK(DB::Open(o, dir.path(), &db));
@@ -202,6 +206,8 @@ TEST(DBRegressionTest, TablesCreatedDuringObsoleteFileRemovalSurvive) {
     LIGHTNING_ASSERT_OK(DB::Open(o, dir.path(), &db));
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(, DBRegressionTest, dbtest::AllEngines(), dbtest::EngineParamName);
 
 }  // namespace
 }  // namespace lightning

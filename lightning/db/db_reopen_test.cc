@@ -1,6 +1,7 @@
 // Integration tests of reopening through the public API: data in the memtable, in level 0 and in
-// deeper levels comes back, deletes stay deleted, synced writes survive the loss of everything
-// unsynced, and damaged files give Corruption naming the file, never a wrong value.
+// deeper levels (or in the B+Tree's log and pages) comes back, deletes stay deleted, synced writes
+// survive the loss of everything unsynced, and damaged files give Corruption naming the file,
+// never a wrong value. The damage tests know each engine's files, so they are engine-specific.
 
 #include <gtest/gtest.h>
 
@@ -17,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "lightning/btree/page.h"
 #include "lightning/db.h"
 #include "lightning/db/db_test_util.h"
 #include "lightning/wal/log_reader.h"
@@ -120,9 +122,29 @@ class CrashingFileSystem : public dbtest::ForwardingFileSystem {
   std::map<std::string, uint64_t> synced_bytes_;  // guarded by mu_
 };
 
-class DBReopenTest : public testing::Test {
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// XORs `bytes` bytes of the file at `offset` with 0x5a.
+::testing::AssertionResult FlipBytes(const std::string& path, uint64_t offset, size_t bytes) {
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  std::string data(bytes, '\0');
+  file.seekg(static_cast<std::streamoff>(offset));
+  file.read(data.data(), static_cast<std::streamsize>(data.size()));
+  for (char& c : data) c ^= 0x5a;
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.write(data.data(), static_cast<std::streamsize>(data.size()));
+  if (file.good()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "could not damage " << path << " at " << offset;
+}
+
+// The state of every reopen test: DBReopenTest runs on each engine; DBReopenLsmTest and
+// DBReopenBTreeTest know one engine's files.
+class DBReopenFixture : public testing::Test {
  protected:
-  DBReopenTest() : options_(dbtest::SmallOptions()) {}
+  explicit DBReopenFixture(Engine engine) : options_(dbtest::SmallOptions(engine)) {}
 
   void Open() { LIGHTNING_ASSERT_OK(DB::Open(options_, dir_.path(), &db_)); }
   void Reopen() {
@@ -148,13 +170,73 @@ class DBReopenTest : public testing::Test {
     return files;
   }
 
+  // After damage to the file `name` (which holds part of model_): Open, or the read that meets the
+  // damage, says Corruption naming the file; no read returns a wrong value or drops a key
+  // silently, and Check finds the damage. REQUIRES: db_ is closed.
+  void ExpectDamageReported(const std::string& name) {
+    auto names_file = [&](const Status& s) {
+      return s.IsCorruption() && s.ToString().find(name) != std::string::npos;
+    };
+    Status s = DB::Open(options_, dir_.path(), &db_);
+    if (!s.ok()) {
+      EXPECT_TRUE(names_file(s)) << s.ToString();
+      return;
+    }
+    bool detected = false;
+    for (const auto& [key, value] : model_) {
+      std::string got;
+      s = db_->Get(ReadOptions(), key, &got);
+      if (s.ok()) {
+        ASSERT_TRUE(got == value) << "wrong value for " << key;
+      } else {
+        ASSERT_TRUE(names_file(s)) << key << ": " << s.ToString();
+        detected = true;
+      }
+    }
+    EXPECT_TRUE(detected) << "no Get met the damage in " << name;
+
+    std::unique_ptr<Iterator> it = db_->NewIterator(ReadOptions());
+    size_t entries = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), entries++) {
+      auto pos = model_.find(std::string(it->key()));
+      ASSERT_TRUE(pos != model_.end()) << "iterator made up " << dbtest::Printable(it->key());
+      ASSERT_TRUE(pos->second == it->value()) << "wrong value for " << pos->first;
+    }
+    if (it->status().ok()) {
+      ADD_FAILURE() << "iteration saw " << entries << " of " << model_.size()
+                    << " entries and reported no error";
+    } else {
+      EXPECT_TRUE(names_file(it->status())) << it->status().ToString();
+    }
+    s = db_->Check();
+    EXPECT_TRUE(names_file(s)) << s.ToString();
+  }
+
   dbtest::TempDir dir_;
   Options options_;
   std::unique_ptr<DB> db_;
   Model model_;
 };
 
-TEST_F(DBReopenTest, MemtableOnly) {
+class DBReopenTest : public DBReopenFixture, public testing::WithParamInterface<Engine> {
+ protected:
+  DBReopenTest() : DBReopenFixture(GetParam()) {}
+};
+
+// Tests of the LSM's levels, table files, manifest, CURRENT and buffered log.
+class DBReopenLsmTest : public DBReopenFixture {
+ protected:
+  DBReopenLsmTest() : DBReopenFixture(Engine::kLsm) {}
+};
+
+// Tests of the B+Tree's page file (btree/page.h).
+class DBReopenBTreeTest : public DBReopenFixture {
+ protected:
+  DBReopenBTreeTest() : DBReopenFixture(Engine::kBTree) {}
+  std::string PagesPath() const { return dir_.path() + "/PAGES"; }
+};
+
+TEST_P(DBReopenTest, MemtableOnly) {
   Open();
   Put("a", "1");
   Put("b", "2");
@@ -169,16 +251,18 @@ TEST_F(DBReopenTest, MemtableOnly) {
   EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
 }
 
-TEST_F(DBReopenTest, AfterFlush) {
+TEST_P(DBReopenTest, AfterFlush) {
   Open();
   for (int i = 0; i < 100; i++) Put(dbtest::NumberedKey(i), "value" + std::to_string(i));
   LIGHTNING_ASSERT_OK(db_->Flush());
-  EXPECT_FALSE(dbtest::TableFiles(dir_.path()).empty()) << "Flush wrote no table file";
+  if (GetParam() == Engine::kLsm) {
+    EXPECT_FALSE(dbtest::TableFiles(dir_.path()).empty()) << "Flush wrote no table file";
+  }
   Reopen();
   EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
 }
 
-TEST_F(DBReopenTest, AfterCompactionsIntoDeeperLevels) {
+TEST_F(DBReopenLsmTest, AfterCompactionsIntoDeeperLevels) {
   std::mt19937 rng(dbtest::TestSeed());
   Open();
   dbtest::RandomWrites(db_.get(), &model_, rng, 5000, 3000);
@@ -189,7 +273,7 @@ TEST_F(DBReopenTest, AfterCompactionsIntoDeeperLevels) {
 }
 
 // Tombstones written over values that compaction pushed deep must not let them come back.
-TEST_F(DBReopenTest, DeletesSurviveReopenAndCompaction) {
+TEST_P(DBReopenTest, DeletesSurviveReopenAndCompaction) {
   std::mt19937 rng(dbtest::TestSeed());
   Open();
   for (int i = 0; i < 300; i++) Put(dbtest::NumberedKey(i, "d"), dbtest::RandomBytes(rng, 500));
@@ -209,7 +293,7 @@ TEST_F(DBReopenTest, DeletesSurviveReopenAndCompaction) {
   }
 }
 
-TEST_F(DBReopenTest, FiveReopensWithWritesBetween) {
+TEST_P(DBReopenTest, FiveReopensWithWritesBetween) {
   std::mt19937 rng(dbtest::TestSeed());
   Open();
   for (int round = 0; round < 5; round++) {
@@ -225,7 +309,7 @@ TEST_F(DBReopenTest, FiveReopensWithWritesBetween) {
 // A buffered log (Options::log_buffer_bytes) loses nothing on a clean Close
 // or on the destructor, across flushes; and a log buffer over 64 MiB is
 // refused.
-TEST_F(DBReopenTest, BufferedLogKeepsEverythingAcrossCleanReopens) {
+TEST_F(DBReopenLsmTest, BufferedLogKeepsEverythingAcrossCleanReopens) {
   std::mt19937 rng(dbtest::TestSeed());
   options_.log_buffer_bytes = 3000;
   Open();
@@ -247,7 +331,7 @@ TEST_F(DBReopenTest, BufferedLogKeepsEverythingAcrossCleanReopens) {
 // Write i puts key i; some writes are made durable by sync=true, or by a later Sync(). After the
 // unsynced bytes of every file are lost, the database holds writes 0..k-1 for some k covering
 // every durable write: nothing synced is lost, and what survives is a prefix.
-TEST_F(DBReopenTest, SyncedWritesSurviveLossOfUnsyncedData) {
+TEST_P(DBReopenTest, SyncedWritesSurviveLossOfUnsyncedData) {
   std::mt19937 rng(dbtest::TestSeed());
   for (const bool use_sync_call : {false, true}) {
     SCOPED_TRACE(use_sync_call ? "Sync()" : "WriteOptions::sync");
@@ -292,7 +376,7 @@ TEST_F(DBReopenTest, SyncedWritesSurviveLossOfUnsyncedData) {
 
 // Flips bytes in the middle of the largest table file. Open, or the read that meets the damage,
 // must say Corruption naming the file; no read may return a wrong value or drop a key silently.
-TEST_F(DBReopenTest, DamagedTableFileIsCorruption) {
+TEST_F(DBReopenLsmTest, DamagedTableFileIsCorruption) {
   std::mt19937 rng(dbtest::TestSeed());
   Open();
   for (int i = 0; i < 2000; i++) Put(dbtest::NumberedKey(i), dbtest::RandomBytes(rng, 100));
@@ -306,60 +390,13 @@ TEST_F(DBReopenTest, DamagedTableFileIsCorruption) {
     }
   }
   ASSERT_FALSE(damaged.empty()) << "no table file in " << dir_.path();
-  {
-    std::fstream file(damaged, std::ios::in | std::ios::out | std::ios::binary);
-    const std::streamoff middle = std::filesystem::file_size(damaged) / 2;
-    std::string bytes(16, '\0');
-    file.seekg(middle);
-    file.read(bytes.data(), bytes.size());
-    for (char& c : bytes) c ^= 0x5a;
-    file.seekp(middle);
-    file.write(bytes.data(), bytes.size());
-    ASSERT_TRUE(file.good());
-  }
-  const std::string name = std::filesystem::path(damaged).filename().string();
-  auto names_file = [&](const Status& s) {
-    return s.IsCorruption() && s.ToString().find(name) != std::string::npos;
-  };
-
-  Status s = DB::Open(options_, dir_.path(), &db_);
-  if (!s.ok()) {
-    EXPECT_TRUE(names_file(s)) << s.ToString();
-    return;
-  }
-  bool detected = false;
-  for (const auto& [key, value] : model_) {
-    std::string got;
-    s = db_->Get(ReadOptions(), key, &got);
-    if (s.ok()) {
-      ASSERT_TRUE(got == value) << "wrong value for " << key;
-    } else {
-      ASSERT_TRUE(names_file(s)) << key << ": " << s.ToString();
-      detected = true;
-    }
-  }
-  EXPECT_TRUE(detected) << "no Get met the damage in " << name;
-
-  std::unique_ptr<Iterator> it = db_->NewIterator(ReadOptions());
-  size_t entries = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next(), entries++) {
-    auto pos = model_.find(std::string(it->key()));
-    ASSERT_TRUE(pos != model_.end()) << "iterator made up " << dbtest::Printable(it->key());
-    ASSERT_TRUE(pos->second == it->value()) << "wrong value for " << pos->first;
-  }
-  if (it->status().ok()) {
-    ADD_FAILURE() << "iteration saw " << entries << " of " << model_.size()
-                  << " entries and reported no error";
-  } else {
-    EXPECT_TRUE(names_file(it->status())) << it->status().ToString();
-  }
-  s = db_->Check();
-  EXPECT_TRUE(names_file(s)) << s.ToString();
+  ASSERT_TRUE(FlipBytes(damaged, std::filesystem::file_size(damaged) / 2, 16));
+  ExpectDamageReported(std::filesystem::path(damaged).filename().string());
 }
 
 // CURRENT holding garbage, nothing, or the name of a missing manifest: Corruption, and the
 // database is left as it was (restoring CURRENT brings the data back).
-TEST_F(DBReopenTest, DamagedCurrentFileIsCorruption) {
+TEST_F(DBReopenLsmTest, DamagedCurrentFileIsCorruption) {
   const std::string variants[] = {std::string("\x93\x00garbage\xff\n", 11), "",
                                   "MANIFEST-999999\n"};
   for (size_t v = 0; v < std::size(variants); v++) {
@@ -397,7 +434,7 @@ TEST_F(DBReopenTest, DamagedCurrentFileIsCorruption) {
 // its last record to its end leaves intact records followed by zeros only, which the log reader
 // takes for the end of the log (the write-ahead log's reserved space looks the same): the
 // recorded length must expose the loss.
-TEST_F(DBReopenTest, ZeroedManifestTailAfterCleanCloseIsCorruption) {
+TEST_F(DBReopenLsmTest, ZeroedManifestTailAfterCleanCloseIsCorruption) {
   const std::string path = dir_.Sub("db");
   LIGHTNING_ASSERT_OK(DB::Open(options_, path, &db_));
   for (int i = 0; i < 3; i++) {
@@ -444,7 +481,7 @@ TEST_F(DBReopenTest, ZeroedManifestTailAfterCleanCloseIsCorruption) {
 // from the log stayed marked as being written for the whole session, so compaction made them
 // obsolete but they were never deleted (until the next open). After a crash, a reopen that
 // replays the log, and a full rewrite and compaction, none of the recovered tables remains.
-TEST_F(DBReopenTest, TablesFlushedByRecoveryAreDeletedOnceObsolete) {
+TEST_F(DBReopenLsmTest, TablesFlushedByRecoveryAreDeletedOnceObsolete) {
   CrashingFileSystem fs;
   std::unique_ptr<DB> db;  // destroyed before fs
   Options options = options_;
@@ -467,7 +504,7 @@ TEST_F(DBReopenTest, TablesFlushedByRecoveryAreDeletedOnceObsolete) {
   EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
 }
 
-TEST_F(DBReopenTest, CheckOkOnHealthyDatabase) {
+TEST_P(DBReopenTest, CheckOkOnHealthyDatabase) {
   std::mt19937 rng(dbtest::TestSeed());
   Open();
   dbtest::RandomWrites(db_.get(), &model_, rng, 2000, 1000);
@@ -480,6 +517,81 @@ TEST_F(DBReopenTest, CheckOkOnHealthyDatabase) {
   LIGHTNING_EXPECT_OK(db_->Check());
   EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
 }
+
+// The leaf page reached from the newest valid meta page of `pages` (the PAGES file's bytes) by
+// the middle child of every branch; 0 if there is none.
+btree::PageId MiddleLeaf(const std::string& pages) {
+  using btree::kPageBytes;
+  btree::Meta newest;
+  for (btree::PageId id : {0, 1}) {
+    btree::Meta meta;
+    if (pages.size() >= (id + 1) * kPageBytes &&
+        btree::DecodeMetaPage(pages.data() + id * kPageBytes, id, &meta).ok() &&
+        meta.txn >= newest.txn) {
+      newest = meta;
+    }
+  }
+  btree::PageId id = newest.root;
+  for (uint32_t level = newest.height; level > 1 && id != 0; level--) {
+    btree::NodeView node;
+    btree::Cell cell;
+    if ((id + 1) * kPageBytes > pages.size() ||
+        !node.Init(pages.data() + id * kPageBytes, id).ok() || node.leaf() ||
+        !node.CellAt(node.count() / 2, &cell).ok()) {
+      return 0;
+    }
+    id = cell.child;
+  }
+  return id;
+}
+
+// Flips bytes in the middle of a leaf page that the tree reaches. Open, or the read that meets the
+// damage, must say Corruption naming PAGES; no read may return a wrong value or drop a key.
+TEST_F(DBReopenBTreeTest, DamagedLeafPageIsCorruption) {
+  std::mt19937 rng(dbtest::TestSeed());
+  Open();
+  for (int i = 0; i < 2000; i++) Put(dbtest::NumberedKey(i), dbtest::RandomBytes(rng, 100));
+  EXPECT_GE(dbtest::BTreeHeight(db_.get()), 2);  // the leaf is found through a branch
+  db_.reset();                                   // a clean close checkpoints
+
+  const btree::PageId leaf = MiddleLeaf(ReadFile(PagesPath()));
+  ASSERT_GE(leaf, btree::kFirstDataPage) << "no leaf page found in " << PagesPath();
+  ASSERT_TRUE(FlipBytes(PagesPath(), leaf * btree::kPageBytes + btree::kPageBytes / 2, 16));
+  ExpectDamageReported("PAGES");
+}
+
+// With both meta pages damaged nothing says where the tree is: Open must say Corruption naming
+// PAGES, and keep saying it (it must not start an empty database over the old one). Damage to the
+// meta's fields and to its zero padding alike.
+TEST_F(DBReopenBTreeTest, BothMetaPagesDamagedIsCorruption) {
+  Open();
+  for (int i = 0; i < 300; i++) Put(dbtest::NumberedKey(i), std::string(100, 'v'));
+  LIGHTNING_ASSERT_OK(db_->Flush());  // both meta pages hold a checkpoint
+  for (int i = 300; i < 600; i++) Put(dbtest::NumberedKey(i), std::string(100, 'w'));
+  db_.reset();
+  for (const uint64_t offset : {uint64_t{btree::kPageHeaderBytes}, btree::kPageBytes / 2}) {
+    SCOPED_TRACE("offset " + std::to_string(offset) + " of each meta page");
+    dbtest::TempDir trial;
+    std::filesystem::copy(dir_.path(), trial.path(),
+                          std::filesystem::copy_options::recursive |
+                              std::filesystem::copy_options::overwrite_existing);
+    const std::string pages = trial.path() + "/PAGES";
+    ASSERT_GE(std::filesystem::file_size(pages), 2 * btree::kPageBytes);
+    ASSERT_TRUE(FlipBytes(pages, offset, 16));
+    ASSERT_TRUE(FlipBytes(pages, btree::kPageBytes + offset, 16));
+    for (int attempt = 0; attempt < 2; attempt++) {
+      std::unique_ptr<DB> db;
+      Status s = DB::Open(options_, trial.path(), &db);
+      EXPECT_TRUE(s.IsCorruption()) << "attempt " << attempt << ": " << s.ToString();
+      EXPECT_NE(std::string::npos, s.ToString().find("PAGES")) << s.ToString();
+      EXPECT_EQ(nullptr, db);
+    }
+  }
+  Open();  // the undamaged original still opens with every write
+  EXPECT_TRUE(dbtest::MatchesModel(db_.get(), model_));
+}
+
+INSTANTIATE_TEST_SUITE_P(, DBReopenTest, dbtest::AllEngines(), dbtest::EngineParamName);
 
 }  // namespace
 }  // namespace lightning

@@ -20,9 +20,11 @@ namespace {
 
 using dbtest::Model;
 
-class DBSnapshotTest : public testing::Test {
+// The state of every snapshot test: DBSnapshotTest runs on each engine, DBSnapshotLsmTest on the
+// LSM only.
+class DBSnapshotFixture : public testing::Test {
  protected:
-  DBSnapshotTest() : options_(dbtest::SmallOptions()) {}
+  explicit DBSnapshotFixture(Engine engine) : options_(dbtest::SmallOptions(engine)) {}
 
   void Open() { LIGHTNING_ASSERT_OK(DB::Open(options_, dir_.path(), &db_)); }
   void Put(const std::string& key, const std::string& value) {
@@ -40,9 +42,20 @@ class DBSnapshotTest : public testing::Test {
   Model model_;
 };
 
+class DBSnapshotTest : public DBSnapshotFixture, public testing::WithParamInterface<Engine> {
+ protected:
+  DBSnapshotTest() : DBSnapshotFixture(GetParam()) {}
+};
+
+// Tests that measure the LSM's table files.
+class DBSnapshotLsmTest : public DBSnapshotFixture {
+ protected:
+  DBSnapshotLsmTest() : DBSnapshotFixture(Engine::kLsm) {}
+};
+
 // Three snapshots at three states, each read back exactly after every change that could lose
 // an old version: overwrites, deletes, a flush, a full compaction, and releasing another snapshot.
-TEST_F(DBSnapshotTest, ReadsAtSnapshotUnchanged) {
+TEST_P(DBSnapshotTest, ReadsAtSnapshotUnchanged) {
   Open();
   std::vector<Model> models;
   std::vector<const Snapshot*> snapshots;
@@ -94,7 +107,7 @@ TEST_F(DBSnapshotTest, ReadsAtSnapshotUnchanged) {
 
 // While a snapshot holds an old version, compaction keeps it (the table bytes double); once it is
 // released, the next full compaction drops every shadowed version.
-TEST_F(DBSnapshotTest, ReleasedSnapshotLetsCompactionDropOldVersions) {
+TEST_F(DBSnapshotLsmTest, ReleasedSnapshotLetsCompactionDropOldVersions) {
   options_.compression = Compression::kNone;
   Open();
   std::mt19937 rng(17);
@@ -126,7 +139,7 @@ TEST_F(DBSnapshotTest, ReleasedSnapshotLetsCompactionDropOldVersions) {
 
 // Four writers each set their group g<k>_0..g<k>_9 to one version number per batch; readers
 // must see every group whole, at a version that never goes back, through snapshots and iterators.
-TEST_F(DBSnapshotTest, ConsistentUnderConcurrentWrites) {
+TEST_P(DBSnapshotTest, ConsistentUnderConcurrentWrites) {
   Open();
   const int kWriters = 4, kGroupKeys = 10, kVersions = 150;
   auto key_of = [](int group, int i) {
@@ -202,6 +215,8 @@ TEST_F(DBSnapshotTest, ConsistentUnderConcurrentWrites) {
   EXPECT_EQ(std::vector<int>(kWriters, kVersions), versions_in_view(false));
   EXPECT_EQ(std::vector<int>(kWriters, kVersions), versions_in_view(true));
 }
+
+INSTANTIATE_TEST_SUITE_P(, DBSnapshotTest, dbtest::AllEngines(), dbtest::EngineParamName);
 
 }  // namespace
 }  // namespace lightning

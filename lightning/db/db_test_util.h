@@ -1,10 +1,14 @@
 // Helpers for the DB integration tests (db_*_test.cc), which use the public API only.
 //
+// Each test runs on both engines (a value-parametrized test over AllEngines(), named by
+// EngineParamName) unless it checks one engine's internals; then its fixture's name says which
+// (e.g. DBReopenLsmTest, DBReopenBTreeTest).
+//
 // TempDir gives each test a fresh directory and removes it; SmallOptions shrinks every size so
-// that flushes, compactions and cache evictions happen within a few hundred writes; Model is the
-// std::map a test keeps beside the database, and MatchesModel compares the two through Get and
-// iterators in both directions. Randomized tests take their seed from TestSeed(), which prints it
-// and honours LIGHTNING_SEED.
+// that flushes, compactions, checkpoints and cache evictions happen within a few hundred writes;
+// Model is the std::map a test keeps beside the database, and MatchesModel compares the two
+// through Get and iterators in both directions. Randomized tests take their seed from TestSeed(),
+// which prints it and honours LIGHTNING_SEED.
 //
 // Thread safety: the helpers hold no shared state; use each object from one thread.
 #pragma once
@@ -102,9 +106,29 @@ class ForwardingFileSystem : public FileSystem {
   }
 };
 
-// Sizes small enough that a few hundred KiB of writes flush, fill level 0 and compact deeper.
-inline Options SmallOptions() {
+// "Lsm" or "BTree": the suffix of a test's name that says which engine it ran on.
+inline const char* EngineName(Engine engine) {
+  switch (engine) {
+    case Engine::kLsm:
+      return "Lsm";
+    case Engine::kBTree:
+      return "BTree";
+  }
+  return "UnknownEngine";
+}
+
+inline std::string EngineParamName(const ::testing::TestParamInfo<Engine>& info) {
+  return EngineName(info.param);
+}
+
+// The values of INSTANTIATE_TEST_SUITE_P for a test that runs on every engine.
+inline auto AllEngines() { return ::testing::Values(Engine::kLsm, Engine::kBTree); }
+
+// Sizes small enough that a few hundred KiB of writes flush, fill level 0 and compact deeper
+// (LSM), or checkpoint every ~16 dirty pages (B+Tree, which uses only write_buffer_bytes).
+inline Options SmallOptions(Engine engine) {
   Options options;
+  options.engine = engine;
   options.write_buffer_bytes = 64 << 10;
   options.block_bytes = 512;
   options.block_cache_bytes = 64 << 10;
@@ -259,6 +283,13 @@ inline int FilesBeyondLevel0(DB* db) {
     total += atoi(value.c_str());
   }
   return total;
+}
+
+// The B+Tree's height (1: the root is a leaf), from "lightning.btree.height"; -1 if the engine
+// does not report it.
+inline int BTreeHeight(DB* db) {
+  std::string value;
+  return db->GetProperty("lightning.btree.height", &value) ? atoi(value.c_str()) : -1;
 }
 
 inline bool IsTableFileName(const std::string& name) {

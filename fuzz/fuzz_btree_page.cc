@@ -1,5 +1,5 @@
 // fuzz_btree_page: libFuzzer target for the B+Tree page decoders of
-// lightning/btree/page.h: CheckPage, NodeView::Init and CellAt,
+// lightning/btree/page.h: CheckPage, NodeView::Init, CellAt and KeyAt,
 // DecodeMetaPage and DecodeFreeListPage.
 //
 // Input: mode:u8 id:u8 page{kPageBytes}. Missing page bytes are zeros, bytes
@@ -205,7 +205,14 @@ void FuzzNode(const char* page, PageId id) {
   std::vector<Cell> cells;
   for (int i = 0; i < view.count(); i++) {
     Cell c;
+    // KeyAt (the binary search's decoder) agrees with CellAt: the same key
+    // when the cell is good; on a damaged cell it may fail or give a key
+    // inside the page, never more.
+    Cell k;
+    const bool key_ok = !Failed(view.KeyAt(i, &k));
+    if (key_ok && (k.key.data() < page || k.key.data() + k.key.size() > page + kPageBytes)) abort();
     if (Failed(view.CellAt(i, &c))) continue;
+    if (!key_ok || k.key != c.key || k.key_bytes != c.key_bytes || k.key_run != c.key_run) abort();
     CheckCell(page, view.leaf(), c);
     cells.push_back(c);
   }

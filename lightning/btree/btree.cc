@@ -41,14 +41,17 @@ Status CellKey(const Pager& pager, const Cell& c, uint64_t max_txn, bool verify,
   return s;
 }
 
+// The order of keys: bytewise (memcmp, then length). Every search goes through it.
+inline int CompareKeys(std::string_view a, std::string_view b) { return a.compare(b); }
+
 // *cmp is <0, 0 or >0 as `target` sorts before, equal to or after the cell's key.
 Status Compare(const Pager& pager, const Cell& c, std::string_view target, uint64_t max_txn,
                bool verify, int* cmp) {
   if (c.key_run == 0) {
-    *cmp = target.compare(c.key);
+    *cmp = CompareKeys(target, c.key);
     return Status::OK();
   }
-  *cmp = target.substr(0, kKeyPrefixBytes).compare(c.key);
+  *cmp = CompareKeys(target.substr(0, kKeyPrefixBytes), c.key);
   if (*cmp != 0) return Status::OK();
   if (target.size() <= kKeyPrefixBytes) {  // a prefix of the longer key
     *cmp = -1;
@@ -57,54 +60,53 @@ Status Compare(const Pager& pager, const Cell& c, std::string_view target, uint6
   std::string storage;
   std::string_view key;
   Status s = CellKey(pager, c, max_txn, verify, &storage, &key);
-  if (s.ok()) *cmp = target.compare(key);
+  if (s.ok()) *cmp = CompareKeys(target, key);
   return s;
+}
+
+// The first cell i in [lo, count) whose key is >= target, or with `strict`
+// > target (count if none), by binary search; *equal if that key is target.
+Status Search(const Pager& pager, const NodeView& node, int lo, std::string_view target,
+              bool strict, uint64_t max_txn, bool verify, int* index, bool* equal) {
+  int hi = node.count();
+  *equal = false;
+  while (lo < hi) {
+    const int mid = lo + (hi - lo) / 2;
+    int cmp = 0;
+    if (std::string_view key; node.InlineKey(mid, &key)) {
+      cmp = CompareKeys(target, key);
+    } else {
+      Cell c;
+      Status s = node.KeyAt(mid, &c);
+      if (s.ok()) s = Compare(pager, c, target, max_txn, verify, &cmp);
+      if (!s.ok()) return s;
+    }
+    if (cmp > 0 || (strict && cmp == 0)) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+      *equal = cmp == 0;
+    }
+  }
+  *index = lo;
+  return Status::OK();
 }
 
 // The child of a branch whose range holds `target`: the last cell i >= 1 with
 // key(i) <= target, else 0.
 Status ChildIndex(const Pager& pager, const NodeView& node, std::string_view target,
                   uint64_t max_txn, bool verify, int* index) {
-  int lo = 1, hi = node.count();
-  while (lo < hi) {
-    const int mid = lo + (hi - lo) / 2;
-    Cell c;
-    int cmp = 0;
-    Status s = node.CellAt(mid, &c);
-    if (s.ok()) s = Compare(pager, c, target, max_txn, verify, &cmp);
-    if (!s.ok()) return s;
-    if (cmp >= 0) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  *index = lo - 1;
-  return Status::OK();
+  bool equal;
+  Status s = Search(pager, node, 1, target, /*strict=*/true, max_txn, verify, index, &equal);
+  (*index)--;
+  return s;
 }
 
 // The first cell of a leaf whose key is >= target (count() if none); *equal
 // if its key is target.
 Status LowerBound(const Pager& pager, const NodeView& node, std::string_view target,
                   uint64_t max_txn, bool verify, int* index, bool* equal) {
-  int lo = 0, hi = node.count();
-  *equal = false;
-  while (lo < hi) {
-    const int mid = lo + (hi - lo) / 2;
-    Cell c;
-    int cmp = 0;
-    Status s = node.CellAt(mid, &c);
-    if (s.ok()) s = Compare(pager, c, target, max_txn, verify, &cmp);
-    if (!s.ok()) return s;
-    if (cmp > 0) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-      if (cmp == 0) *equal = true;
-    }
-  }
-  *index = lo;
-  return Status::OK();
+  return Search(pager, node, 0, target, /*strict=*/false, max_txn, verify, index, equal);
 }
 
 Status ReadNodePage(const Pager& pager, PageId id, uint32_t level, uint64_t max_txn, bool verify,

@@ -228,6 +228,8 @@ Status BTreeDB::ApplyBatch(const WriteBatch& batch) {
   s = writer.Apply(collector.ops, &next);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
+  // The outgoing version's entry, kept at zero readers while it was current (Unpin).
+  if (auto it = pins_.find(current_.txn); it != pins_.end() && it->second == 0) pins_.erase(it);
   current_ = next;
   last_sequence_ = WriteBatchInternal::Sequence(&batch) + WriteBatchInternal::Count(&batch) - 1;
   return Status::OK();
@@ -471,37 +473,34 @@ uint64_t BTreeDB::MinPinnedTxn() const {
   return pins_.empty() ? current_.txn : std::min(pins_.begin()->first, current_.txn);
 }
 
-TreeRoot BTreeDB::Pin(const ReadOptions& ro) {
+bool BTreeDB::Pin(const ReadOptions& ro, TreeRoot* tree) {
   std::lock_guard<std::mutex> lock(mu_);
-  TreeRoot tree =
-      ro.snapshot != nullptr ? static_cast<const BTreeSnapshot*>(ro.snapshot)->tree : current_;
-  pins_[tree.txn]++;
-  return tree;
+  if (closed_) return false;
+  *tree = ro.snapshot != nullptr ? static_cast<const BTreeSnapshot*>(ro.snapshot)->tree : current_;
+  pins_[tree->txn]++;
+  return true;
 }
 
 void BTreeDB::Unpin(uint64_t txn) {
   std::lock_guard<std::mutex> lock(mu_);
+  // The current version's entry stays at zero readers, so that its readers
+  // do not allocate and free a map node each; ApplyBatch erases it once the
+  // version is no longer current.
   auto it = pins_.find(txn);
-  if (--it->second == 0) pins_.erase(it);
+  if (--it->second == 0 && txn != current_.txn) pins_.erase(it);
 }
 
 Status BTreeDB::Get(const ReadOptions& ro, std::string_view key, std::string* value) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return ClosedError();
-  }
-  const TreeRoot tree = Pin(ro);
+  TreeRoot tree;
+  if (!Pin(ro, &tree)) return ClosedError();
   Status s = btree::TreeGet(*pager_, tree, key, ro.verify_checksums, value);
   Unpin(tree.txn);
   return s;
 }
 
 std::unique_ptr<Iterator> BTreeDB::NewIterator(const ReadOptions& ro) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return std::make_unique<StatusIterator>(ClosedError());
-  }
-  const TreeRoot tree = Pin(ro);
+  TreeRoot tree;
+  if (!Pin(ro, &tree)) return std::make_unique<StatusIterator>(ClosedError());
   return btree::NewTreeIterator(pager_.get(), tree, ro.verify_checksums,
                                 [this, txn = tree.txn] { Unpin(txn); });
 }

@@ -79,7 +79,9 @@ class BTreeDB final : public DB {
 
   Status RunWriter(Writer* w);
   Status Lead(Writer* w, std::unique_lock<std::mutex>& lock, Writer** last);
-  btree::TreeRoot Pin(const ReadOptions& ro);
+  // Pins the version `ro` reads (its snapshot's, else the current one) in
+  // *tree; false if the database is closed.
+  bool Pin(const ReadOptions& ro, btree::TreeRoot* tree);
   void Unpin(uint64_t txn);
   uint64_t MinPinnedTxn() const;  // REQUIRES: mu_ held
   std::string StatsString() const;
@@ -102,7 +104,7 @@ class BTreeDB final : public DB {
   mutable std::mutex mu_;  // guards everything below
   btree::TreeRoot current_;
   uint64_t last_sequence_ = 0;
-  std::map<uint64_t, int> pins_;  // pinned transaction -> readers
+  std::map<uint64_t, int> pins_;  // pinned transaction -> readers (see Unpin)
   std::deque<Writer*> writers_;   // the front one is the leader
   Status bg_error_;               // sticky; see the header comment
   bool closed_ = false;

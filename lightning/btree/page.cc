@@ -157,6 +157,25 @@ Status NodeView::CellAt(int i, Cell* c, size_t* end) const {
   return Status::OK();
 }
 
+Status NodeView::KeyAtSlow(int i, Cell* c) const {
+  assert(i >= 0 && i < count_);
+  const size_t offset = SlotOffset(i);
+  if (offset < kPageHeaderBytes + 2 * size_t(count_) || offset >= kPageBytes) return CellAt(i, c);
+  const char* p = page_ + offset;
+  const char* limit = page_ + kPageBytes;
+  const bool key_overflow = (static_cast<uint8_t>(*p++) & kKeyOverflow) != 0;
+  uint32_t value_bytes = 0;
+  p = DecodeVarint32(p, limit, &c->key_bytes);
+  if (p != nullptr && leaf()) p = DecodeVarint32(p, limit, &value_bytes);
+  if (p == nullptr || key_overflow == KeyInline(c->key_bytes)) return CellAt(i, c);
+  const size_t key_part = key_overflow ? kKeyPrefixBytes : c->key_bytes;
+  if (size_t(limit - p) < key_part + (key_overflow ? 8 : 0)) return CellAt(i, c);
+  c->key = std::string_view(p, key_part);
+  c->key_run = key_overflow ? DecodeFixed64(p + key_part) : 0;
+  if (key_overflow && c->key_run < kFirstDataPage) return CellAt(i, c);
+  return Status::OK();
+}
+
 size_t NodeCellBytes(PageType type, const Cell& c) {
   size_t n = 2 + 1 + VarintLength(c.key_bytes) + KeyPartBytes(c);
   if (type == PageType::kBranch) return n + 8;

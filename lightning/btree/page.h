@@ -57,19 +57,11 @@
 #include <vector>
 
 #include "lightning/status.h"
+#include "lightning/util/coding.h"
 
 namespace lightning::btree {
 
 using PageId = uint64_t;
-
-inline uint16_t DecodeFixed16(const char* p) {
-  return static_cast<uint16_t>(static_cast<unsigned char>(p[0]) |
-                               (static_cast<unsigned char>(p[1]) << 8));
-}
-inline void EncodeFixed16(char* p, uint16_t v) {
-  p[0] = static_cast<char>(v);
-  p[1] = static_cast<char>(v >> 8);
-}
 
 inline constexpr size_t kPageBytes = 4096;
 inline constexpr size_t kPageHeaderBytes = 24;
@@ -146,10 +138,42 @@ class NodeView {
   int count() const { return count_; }
   // *end (if not null): the offset just past the cell's bytes.
   Status CellAt(int i, Cell* cell, size_t* end = nullptr) const;
+  // Only cell i's key (key, key_bytes, key_run): what a binary search
+  // compares, at a fraction of CellAt's cost. Checked like CellAt (a damaged
+  // cell gets CellAt's Corruption); the other fields are left unset.
+  Status KeyAt(int i, Cell* c) const {
+    if (InlineKey(i, &c->key)) {
+      c->key_bytes = static_cast<uint32_t>(c->key.size());
+      c->key_run = 0;
+      return Status::OK();
+    }
+    return KeyAtSlow(i, c);
+  }
+  // The common case of KeyAt, inline: true and *key if cell i's key is
+  // inline and shorter than 128 bytes and its bytes lie inside the page;
+  // false otherwise (use KeyAt).
+  bool InlineKey(int i, std::string_view* key) const {
+    const size_t offset = SlotOffset(i);
+    const auto* p = reinterpret_cast<const unsigned char*>(page_ + offset);
+    if (offset < kPageHeaderBytes + 2 * size_t(count_) || offset + 8 > kPageBytes ||
+        (p[0] & kKeyOverflow) != 0 || p[1] >= 0x80) {
+      return false;
+    }
+    size_t at = 2;
+    if (leaf()) {  // skip the value length's varint (at most 5 bytes)
+      while (at < 7 && (p[at] & 0x80) != 0) at++;
+      if (at++ == 7) return false;
+    }
+    if (offset + at + p[1] > kPageBytes) return false;
+    *key = std::string_view(page_ + offset + at, p[1]);
+    return true;
+  }
   // The offset of cell i (slot i), unchecked.
   size_t SlotOffset(int i) const { return DecodeFixed16(page_ + kPageHeaderBytes + 2 * size_t(i)); }
 
  private:
+  Status KeyAtSlow(int i, Cell* cell) const;
+
   const char* page_ = nullptr;
   PageId id_ = 0;
   PageType type_ = PageType::kLeaf;

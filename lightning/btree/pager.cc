@@ -8,7 +8,7 @@ namespace lightning::btree {
 namespace {
 
 Status Named(const std::string& path, const Status& s) {
-  if (s.ok() || !s.IsCorruption()) return s;
+  if (s.ok() || !s.IsCorruption() || s.message().starts_with(path)) return s;
   return Status::Corruption(path + ": " + s.message());
 }
 

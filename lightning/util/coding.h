@@ -6,6 +6,7 @@
 // past the span, whatever the bytes say.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -16,22 +17,32 @@ namespace lightning {
 inline constexpr int kMaxVarint32Bytes = 5;
 inline constexpr int kMaxVarint64Bytes = 10;
 
-inline void EncodeFixed32(char* dst, uint32_t v) {
-  for (int i = 0; i < 4; i++) dst[i] = static_cast<char>(v >> (8 * i));
+// Fixed-width values are stored little-endian. On a little-endian host each
+// is one unaligned load or store (memcpy); elsewhere it is assembled byte by byte.
+template <class T>
+inline void EncodeFixed(char* dst, T v) {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(dst, &v, sizeof(T));
+  } else {
+    for (size_t i = 0; i < sizeof(T); i++) dst[i] = static_cast<char>(v >> (8 * i));
+  }
 }
-inline void EncodeFixed64(char* dst, uint64_t v) {
-  for (int i = 0; i < 8; i++) dst[i] = static_cast<char>(v >> (8 * i));
-}
-inline uint32_t DecodeFixed32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; i++) v |= uint32_t{static_cast<unsigned char>(p[i])} << (8 * i);
+template <class T>
+inline T DecodeFixed(const char* p) {
+  T v = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&v, p, sizeof(T));
+  } else {
+    for (size_t i = 0; i < sizeof(T); i++) v |= T{static_cast<unsigned char>(p[i])} << (8 * i);
+  }
   return v;
 }
-inline uint64_t DecodeFixed64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; i++) v |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
-  return v;
-}
+inline void EncodeFixed16(char* dst, uint16_t v) { EncodeFixed(dst, v); }
+inline void EncodeFixed32(char* dst, uint32_t v) { EncodeFixed(dst, v); }
+inline void EncodeFixed64(char* dst, uint64_t v) { EncodeFixed(dst, v); }
+inline uint16_t DecodeFixed16(const char* p) { return DecodeFixed<uint16_t>(p); }
+inline uint32_t DecodeFixed32(const char* p) { return DecodeFixed<uint32_t>(p); }
+inline uint64_t DecodeFixed64(const char* p) { return DecodeFixed<uint64_t>(p); }
 
 void PutFixed32(std::string* dst, uint32_t v);
 void PutFixed64(std::string* dst, uint64_t v);

@@ -11,8 +11,9 @@
 // them asked for sync), then applies the group to the tree as one
 // copy-on-write transaction in memory and publishes the new root. So a write
 // survives a process crash once acknowledged, and a synced one a power loss.
-// When the transactions' new pages pass write_buffer_bytes, the leader
-// checkpoints: it starts a new log, writes the pages, fsyncs, writes the meta
+// When the transactions' new pages pass write_buffer_bytes (64 MiB unless
+// set: random writes coalesce in memory, and each checkpoint syncs), the
+// leader checkpoints: it starts a new log, writes the pages, fsyncs, writes the meta
 // page naming the new log, fsyncs again, and deletes the older logs.
 //
 // Read path: a read pins the current root (its transaction id), reads pages

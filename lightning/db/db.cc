@@ -70,11 +70,14 @@ Status DB::Check() { return Status::NotSupported("Check"); }
 Status DB::Open(const Options& options, const std::string& path, std::unique_ptr<DB>* db) {
   db->reset();
   if (path.empty()) return Status::InvalidArgument("empty database path");
+  Options o = options;
   switch (options.engine) {
     case Engine::kLsm:
-      return LsmDB::Open(options, path, db);
+      if (o.write_buffer_bytes == 0) o.write_buffer_bytes = 8 << 20;
+      return LsmDB::Open(o, path, db);
     case Engine::kBTree:
-      return BTreeDB::Open(options, path, db);
+      if (o.write_buffer_bytes == 0) o.write_buffer_bytes = 64 << 20;
+      return BTreeDB::Open(o, path, db);
   }
   return Status::InvalidArgument("unknown engine");
 }

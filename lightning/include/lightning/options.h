@@ -23,7 +23,10 @@ struct Options {
   FileSystem* fs = nullptr;  // nullptr: the real POSIX file system
 
   // LSM: bytes of memtable before it is frozen and flushed to level 0.
-  size_t write_buffer_bytes = 8 << 20;
+  // B+Tree: bytes of new pages kept in memory before a checkpoint writes
+  // them (random writes coalesce in them: the larger, the fewer page writes).
+  // 0: the engine's default, 8 MiB for the LSM and 64 MiB for the B+Tree.
+  size_t write_buffer_bytes = 0;
   // LSM: target uncompressed size of a table's data block.
   size_t block_bytes = 4096;
   // Entries between restart points in a data block.

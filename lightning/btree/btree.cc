@@ -550,8 +550,7 @@ Status TreeWriter::EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<
                   static_cast<uint16_t>(new_start + (split - old_start)));
   }
   assert(to == new_count);
-  SealPage(p);
-  pager_->Put(new_id, std::move(buffer));
+  pager_->Put(new_id, std::move(buffer));  // sealed when written (Pager::WritePages)
   pager_->Retire(id, 1, txn_);
   Entry page_entry;
   page_entry.child = new_id;
@@ -607,8 +606,7 @@ Status TreeWriter::EditBranch(PageId id, uint32_t level, const TreeOp* ops, size
   const PageId new_id = pager_->Allocate(1);
   EncodeHeader({PageType::kBranch, static_cast<uint16_t>(view.count()), new_id, txn_}, p);
   EncodeFixed64(p + end - 8, pre->replaced[0].child);
-  SealPage(p);
-  pager_->Put(new_id, std::move(buffer));
+  pager_->Put(new_id, std::move(buffer));  // sealed when written (Pager::WritePages)
   pager_->Retire(id, 1, txn_);
   Entry page_entry;
   page_entry.child = new_id;

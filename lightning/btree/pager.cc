@@ -260,7 +260,12 @@ void Pager::Free(PageId first, uint64_t pages) {
 Status Pager::WritePages(PageId first, const std::vector<const char*>& pages) {
   std::string buffer;
   buffer.reserve(pages.size() * kPageBytes);
-  for (const char* p : pages) buffer.append(p, kPageBytes);
+  for (const char* p : pages) {
+    buffer.append(p, kPageBytes);
+    // The checksum is computed here, once per page written: a dirty page
+    // edited by several transactions is not re-hashed by each.
+    SealPage(buffer.data() + buffer.size() - kPageBytes);
+  }
   Status s = file_->Write(first * kPageBytes, buffer);
   if (!s.ok()) return s;
   file_pages_ = std::max<uint64_t>(file_pages_, first + pages.size());

@@ -24,7 +24,8 @@
 // page's checksum is verified the first time it is read from the file, and
 // not again while this process runs: after that it only changes through this
 // pager's own writes, of pages that no reader can reach until they are
-// written (see Retire). Pages this process builds are checked when built.
+// written (see Retire). Pages this process builds are checked when built,
+// and sealed (checksummed) when a checkpoint writes them.
 //
 // Thread safety: Read may be called from any thread at any time. Everything
 // else is for the one writer at a time (the engine's write lock).
@@ -95,7 +96,8 @@ class Pager {
 
   // Ids of `pages` consecutive free pages (from the free list, else past the end).
   PageId Allocate(uint64_t pages);
-  // Makes `buffer` (a sealed page) the content of dirty page `id`.
+  // Makes `buffer` the content of dirty page `id` (its checksum need not be
+  // set: a checkpoint seals each page as it writes it).
   void Put(PageId id, PageBuffer buffer);
   // Pages [first, first + pages) were replaced by transaction `txn`.
   void Retire(PageId first, uint64_t pages, uint64_t txn);

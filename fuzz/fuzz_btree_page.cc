@@ -213,6 +213,7 @@ void FuzzNode(const char* page, PageId id) {
     if (key_ok && (k.key.data() < page || k.key.data() + k.key.size() > page + kPageBytes)) abort();
     if (Failed(view.CellAt(i, &c))) continue;
     if (!key_ok || k.key != c.key || k.key_bytes != c.key_bytes || k.key_run != c.key_run) abort();
+    if (const PageId child = view.InlineChild(i); child != 0 && child != c.child) abort();
     CheckCell(page, view.leaf(), c);
     cells.push_back(c);
   }

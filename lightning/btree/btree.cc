@@ -136,7 +136,9 @@ Status TreeGet(const Pager& pager, const TreeRoot& tree, std::string_view key, b
     if (level > 1) {
       int i = 0;
       s = ChildIndex(pager, node, key, tree.txn, verify, &i);
-      if (s.ok()) s = node.CellAt(i, &c);
+      if (!s.ok()) return s;
+      if ((id = node.InlineChild(i)) != 0) continue;
+      s = node.CellAt(i, &c);
       if (!s.ok()) return s;
       id = c.child;
       continue;

@@ -149,6 +149,16 @@ class NodeView {
     }
     return KeyAtSlow(i, c);
   }
+  // The child of branch cell i when its key is inline and short (InlineKey's
+  // case) and the child id is a data page; 0 otherwise (use CellAt).
+  PageId InlineChild(int i) const {
+    std::string_view key;
+    if (leaf() || !InlineKey(i, &key)) return 0;
+    const size_t end = static_cast<size_t>(key.data() + key.size() - page_);
+    if (end + 8 > kPageBytes) return 0;
+    const PageId child = DecodeFixed64(page_ + end);
+    return child >= kFirstDataPage ? child : 0;
+  }
   // The common case of KeyAt, inline: true and *key if cell i's key is
   // inline and shorter than 128 bytes and its bytes lie inside the page;
   // false otherwise (use KeyAt).

@@ -228,9 +228,7 @@ Status BTreeDB::ApplyBatch(const WriteBatch& batch) {
   s = writer.Apply(collector.ops, &next);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
-  // The outgoing version's entry, kept at zero readers while it was current (Unpin).
-  if (auto it = pins_.find(current_.txn); it != pins_.end() && it->second == 0) pins_.erase(it);
-  current_ = next;
+  SetCurrent(next);
   last_sequence_ = WriteBatchInternal::Sequence(&batch) + WriteBatchInternal::Count(&batch) - 1;
   return Status::OK();
 }
@@ -279,7 +277,9 @@ Status BTreeDB::Checkpoint() {
   if (!s.ok()) return s;
   if (meta.txn != tree.txn) {  // a transaction id spent on the meta's parity
     std::lock_guard<std::mutex> lock(mu_);
-    current_.txn = meta.txn;
+    TreeRoot same = current_;
+    same.txn = meta.txn;
+    SetCurrent(same);
   }
   log_.reset();
   if (log_file_ != nullptr) (void)log_file_->Close();  // every record is in the checkpoint
@@ -468,6 +468,12 @@ Status BTreeDB::Lead(Writer* w, std::unique_lock<std::mutex>& lock, Writer** las
 }
 
 // ---- Reads ------------------------------------------------------------------
+
+void BTreeDB::SetCurrent(const TreeRoot& tree) {
+  // The outgoing version's entry, kept at zero readers while it was current (Unpin).
+  if (auto it = pins_.find(current_.txn); it != pins_.end() && it->second == 0) pins_.erase(it);
+  current_ = tree;
+}
 
 uint64_t BTreeDB::MinPinnedTxn() const {
   return pins_.empty() ? current_.txn : std::min(pins_.begin()->first, current_.txn);

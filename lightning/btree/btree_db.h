@@ -85,6 +85,8 @@ class BTreeDB final : public DB {
   bool Pin(const ReadOptions& ro, btree::TreeRoot* tree);
   void Unpin(uint64_t txn);
   uint64_t MinPinnedTxn() const;  // REQUIRES: mu_ held
+  // Publishes `tree` as the version new readers get. REQUIRES: mu_ held.
+  void SetCurrent(const btree::TreeRoot& tree);
   std::string StatsString() const;
 
   Options options_;

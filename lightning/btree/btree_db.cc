@@ -171,15 +171,35 @@ Status BTreeDB::Recover() {
   // marker of the sequence it continues from, so it either continues exactly
   // where the torn log ended (recovery saw the same tear and started it) or
   // shows a gap, which is Corruption (ReplayLog).
+  //
+  // When the other meta page is invalid, it was being written by a
+  // checkpoint's step 3 (after creation nothing else writes a meta page), and
+  // that checkpoint's new log -- past the used meta's log, or the meta's own
+  // log for the metas written at creation -- has a synced, readable marker.
+  // Later logs that recoveries or unfinished checkpoints created may have
+  // torn ones, but if none of them has a readable marker, the damage is not
+  // a crash's: a damaged newer meta and a damaged log would otherwise fall
+  // back silently to an older state.
+  bool later_logs = false, later_marker = false;
   for (uint64_t number : logs) {
     if (number < meta.log_number) continue;
-    s = ReplayLog(number);
+    bool read_any = false;
+    s = ReplayLog(number, &read_any);
     if (!s.ok()) return s;
+    if (number > meta.log_number || meta.txn < 2) {
+      later_logs = true;
+      later_marker = later_marker || read_any;
+    }
+  }
+  if (pager_->meta_damaged() && later_logs && !later_marker) {
+    return Status::Corruption(dir_ +
+                              ": a meta page is invalid, and no log after the other one's "
+                              "begins with a readable marker: the logs are damaged");
   }
   return Checkpoint();
 }
 
-Status BTreeDB::ReplayLog(uint64_t number) {
+Status BTreeDB::ReplayLog(uint64_t number, bool* read_any) {
   const std::string name = LogFileName(dir_, number);
   std::unique_ptr<SequentialFile> file;
   Status s = options_.fs->NewSequentialFile(name, &file);
@@ -187,7 +207,9 @@ Status BTreeDB::ReplayLog(uint64_t number) {
   log::Reader reader(file.get(), name);
   std::string record;
   WriteBatch batch;
+  bool first = true;
   while (reader.ReadRecord(&record)) {
+    first = false;
     s = WriteBatchInternal::SetContents(&batch, record);
     if (!s.ok()) return Status::Corruption(name + ": " + s.message());
     const uint64_t seq = WriteBatchInternal::Sequence(&batch);
@@ -205,6 +227,7 @@ Status BTreeDB::ReplayLog(uint64_t number) {
     s = ApplyBatch(batch);
     if (!s.ok()) return s.IsCorruption() ? s : Status::Corruption(name + ": " + s.message());
   }
+  *read_any = !first;
   return reader.status();  // damage in synced bytes is Corruption; a torn tail is the end
 }
 

@@ -73,7 +73,8 @@ class BTreeDB final : public DB {
 
   BTreeDB(const Options& options, std::string path);
   Status Recover();
-  Status ReplayLog(uint64_t number);
+  // *read_any: the log had at least one readable record (its marker).
+  Status ReplayLog(uint64_t number, bool* read_any);
   Status ApplyBatch(const WriteBatch& batch);
   Status Checkpoint();
   void RemoveOldLogs();

@@ -68,6 +68,7 @@ Status Pager::Open(FileSystem* fs, const std::string& path, bool create, uint64_
       s = pager->file_->Write(txn * kPageBytes, std::string_view(page, kPageBytes));
       if (!s.ok()) return s;
       metas[txn] = m;
+      meta_status[txn] = Status::OK();
     }
     s = pager->file_->Sync();
     if (!s.ok()) return s;
@@ -79,6 +80,9 @@ Status Pager::Open(FileSystem* fs, const std::string& path, bool create, uint64_
                               meta_status[1].ToString() + ")");
   }
 
+  // A meta page that fails validation after creation can only be a torn write
+  // of a checkpoint's step 3 (or damage); see meta_damaged().
+  pager->meta_damaged_ = !meta_status[0].ok() || !meta_status[1].ok();
   const Meta& m = metas[newest];
   if (size < m.page_count * kPageBytes) {
     return Status::Corruption(path + ": " + std::to_string(size) + " bytes, the meta of txn " +

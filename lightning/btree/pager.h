@@ -115,6 +115,11 @@ class Pager {
   // meta.root. On error the pager must not be used for writing again.
   Status Checkpoint(const Meta& meta);
   const Meta& durable_meta() const { return durable_; }
+  // At Open, one meta page failed validation and the other was used. After
+  // creation only a checkpoint's step 3 writes a meta page, so (short of
+  // damage) that checkpoint had already synced its new log's marker, which
+  // recovery then requires to find (BTreeDB::Recover).
+  bool meta_damaged() const { return meta_damaged_; }
 
   PagerStats stats() const;
   const std::string& path() const { return path_; }
@@ -168,6 +173,7 @@ class Pager {
   std::vector<PageId> free_list_pages_;  // pages holding the durable free list
   uint64_t live_dirty_pages_ = 0;        // entries in dirty_ not retired
   PagerStats stats_;
+  bool meta_damaged_ = false;
 };
 
 }  // namespace lightning::btree

@@ -513,7 +513,7 @@ bool BTreeDB::Pin(const ReadOptions& ro, TreeRoot* tree) {
 void BTreeDB::Unpin(uint64_t txn) {
   std::lock_guard<std::mutex> lock(mu_);
   // The current version's entry stays at zero readers, so that its readers
-  // do not allocate and free a map node each; ApplyBatch erases it once the
+  // do not allocate and free a map node each; SetCurrent erases it once the
   // version is no longer current.
   auto it = pins_.find(txn);
   if (--it->second == 0 && txn != current_.txn) pins_.erase(it);

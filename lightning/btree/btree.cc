@@ -366,6 +366,17 @@ Status TreeWriter::ReadNode(PageId id, uint32_t level, Node* node) {
   return Status::OK();
 }
 
+bool TreeWriter::Own(const char* page) const { return DecodeHeader(page).txn > shared_up_to_; }
+
+void TreeWriter::Install(PageId old_id, PageId new_id, PageBuffer buffer) {
+  if (new_id == old_id) {  // Own: no reader can see the page; keep the old content for an undo
+    undo_.emplace_back(old_id, pager_->Replace(old_id, std::move(buffer)));
+    return;
+  }
+  pager_->Put(new_id, std::move(buffer));  // sealed when written (Pager::WritePages)
+  pager_->Retire(old_id, 1, txn_);
+}
+
 PageId TreeWriter::WriteRun(std::string_view data) {
   const uint64_t pages = OverflowPages(data.size());
   const PageId first = pager_->Allocate(pages);
@@ -399,6 +410,21 @@ Status TreeWriter::NewEntryForOp(const TreeOp& op, Entry* e) {
 }
 
 Status TreeWriter::Apply(const std::vector<TreeOp>& ops, TreeRoot* result) {
+  Status s = ApplyOps(ops, result);
+  if (!s.ok()) {
+    // The base version is whole again: the pages edited in place get their
+    // old content back (the pages this call allocated are unreachable).
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+      (void)pager_->Replace(it->first, std::move(it->second));
+    }
+  }
+  undo_.clear();
+  held_.clear();
+  storage_.clear();
+  return s;
+}
+
+Status TreeWriter::ApplyOps(const std::vector<TreeOp>& ops, TreeRoot* result) {
   *result = base_;
   result->txn = txn_;
   if (ops.empty()) return Status::OK();
@@ -431,14 +457,14 @@ Status TreeWriter::Apply(const std::vector<TreeOp>& ops, TreeRoot* result) {
   result->root = root;
   result->height = height;
   result->entries = static_cast<uint64_t>(static_cast<int64_t>(base_.entries) + entries_delta_);
-  held_.clear();
-  storage_.clear();
   return Status::OK();
 }
 
-// Most transactions change one leaf in place: the fast paths copy a page and
-// edit the copy (EditLeaf, EditBranch); the general path decodes every cell,
-// merges the ops in and packs the result into as many pages as it needs.
+// Most transactions change one leaf: the fast paths copy a page and edit the
+// copy (EditLeaf, EditBranch); the general path decodes every cell, merges
+// the ops in and packs the result into as many pages as it needs. A page
+// that is the writer's own keeps its id: the copy replaces it (Own), so its
+// parent does not change.
 Status TreeWriter::ApplyNode(PageId id, uint32_t level, const TreeOp* ops, size_t n,
                              std::vector<Entry>* out) {
   Precomputed pre;
@@ -527,7 +553,8 @@ Status TreeWriter::EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<
   PageBuffer buffer = NewPageBuffer();
   char* p = buffer.get();
   std::memset(p, 0, kPageBytes);
-  const PageId new_id = pager_->Allocate(1);
+  const bool own = Own(page);
+  const PageId new_id = own ? id : pager_->Allocate(1);
   EncodeHeader({PageType::kLeaf, static_cast<uint16_t>(new_count), new_id, txn_}, p);
   std::memcpy(p + new_start, page + old_start, split - old_start);
   std::memcpy(p + new_start + (split - old_start), cell.data(), cell.size());
@@ -552,8 +579,7 @@ Status TreeWriter::EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<
                   static_cast<uint16_t>(new_start + (split - old_start)));
   }
   assert(to == new_count);
-  pager_->Put(new_id, std::move(buffer));  // sealed when written (Pager::WritePages)
-  pager_->Retire(id, 1, txn_);
+  Install(id, new_id, std::move(buffer));
   Entry page_entry;
   page_entry.child = new_id;
   page_entry.fill = used - kPageHeaderBytes;
@@ -562,56 +588,85 @@ Status TreeWriter::EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<
   return Status::OK();
 }
 
-// Ops that all land in one child whose result is one page, not small: the
-// copy of this branch gets the new child id, nothing else changes. Otherwise
-// the child's result goes to the general path in *pre.
+// Ops whose children each come back as one page, not small: the copy of this
+// branch gets the children's new ids, nothing else changes (and a branch
+// whose children all kept their ids does not change at all). Otherwise the
+// children's results go to the general path in *pre.
 Status TreeWriter::EditBranch(PageId id, uint32_t level, const TreeOp* ops, size_t n,
                               std::vector<Entry>* out, bool* done, Precomputed* pre) {
   *done = false;
   PageRef& ref = held_.emplace_back();
   NodeView view;
   Status s = ReadNodePage(*pager_, id, level, txn_, true, &ref, &view);
-  int first = 0, last = 0;
-  if (s.ok()) s = ChildIndex(*pager_, view, ops[0].key, txn_, true, &first);
-  if (s.ok()) s = ChildIndex(*pager_, view, ops[n - 1].key, txn_, true, &last);
-  if (!s.ok() || first != last) return s;
-  Cell c;
-  size_t end = 0;
-  s = view.CellAt(first, &c, &end);
   if (!s.ok()) return s;
-  pre->child = first;
-  pre->valid = true;
-  s = ApplyNode(c.child, level - 1, ops, n, &pre->replaced);
-  if (!s.ok()) return s;
-  if (pre->replaced.size() != 1) return Status::OK();
-  if (pre->replaced[0].fill < kNodeCapacityBytes / 4) {
-    // A small child merges if a neighbour has room for it (MergeSmallChildren).
-    for (int neighbour : {first - 1, first + 1}) {
-      if (neighbour < 0 || neighbour >= view.count()) continue;
-      Cell nc;
-      PageRef nref;
-      NodeView nview;
-      Cell last;
-      size_t end_of_cells = 0;
-      s = view.CellAt(neighbour, &nc);
-      if (s.ok()) s = ReadNodePage(*pager_, nc.child, level - 1, txn_, true, &nref, &nview);
-      if (s.ok()) s = nview.CellAt(nview.count() - 1, &last, &end_of_cells);
-      if (!s.ok()) return s;
-      if (end_of_cells - kPageHeaderBytes + pre->replaced[0].fill <= kNodeCapacityBytes) {
-        return Status::OK();
-      }
+  struct Patch {
+    size_t end;  // the child id is the cell's last 8 bytes
+    PageId child;
+  };
+  std::vector<Patch> patches;
+  bool editable = true;
+  int next_child = 0;
+  s = ChildIndex(*pager_, view, ops[0].key, txn_, true, &next_child);
+  for (size_t j = 0; s.ok() && j < n;) {
+    const int i = next_child;
+    size_t k = j + 1;
+    for (; k < n; k++) {  // the ops that land in child i
+      s = ChildIndex(*pager_, view, ops[k].key, txn_, true, &next_child);
+      if (!s.ok() || next_child != i) break;
     }
+    if (!s.ok()) return s;
+    Cell c;
+    size_t end = 0;
+    s = view.CellAt(i, &c, &end);
+    if (!s.ok()) return s;
+    auto& [child, replaced] = pre->results.emplace_back(i, std::vector<Entry>());
+    s = ApplyNode(c.child, level - 1, ops + j, k - j, &replaced);
+    if (!s.ok()) return s;
+    j = k;
+    if (!editable) continue;
+    if (replaced.size() != 1) {
+      editable = false;
+      continue;
+    }
+    if (replaced[0].fill < kNodeCapacityBytes / 4) {
+      // A small child merges if a neighbour has room for it (MergeSmallChildren).
+      if (i != int(pre->results[0].first) || j != n) {
+        editable = false;  // with other children changing too, the general path decides
+        continue;
+      }
+      for (int neighbour : {i - 1, i + 1}) {
+        if (neighbour < 0 || neighbour >= view.count()) continue;
+        Cell nc;
+        PageRef nref;
+        NodeView nview;
+        Cell last;
+        size_t end_of_cells = 0;
+        s = view.CellAt(neighbour, &nc);
+        if (s.ok()) s = ReadNodePage(*pager_, nc.child, level - 1, txn_, true, &nref, &nview);
+        if (s.ok()) s = nview.CellAt(nview.count() - 1, &last, &end_of_cells);
+        if (!s.ok()) return s;
+        if (end_of_cells - kPageHeaderBytes + replaced[0].fill <= kNodeCapacityBytes) {
+          editable = false;
+        }
+      }
+      if (!editable) continue;
+    }
+    if (replaced[0].child != c.child) patches.push_back({end, replaced[0].child});
   }
-  PageBuffer buffer = NewPageBuffer();
-  char* p = buffer.get();
-  std::memcpy(p, ref.data(), kPageBytes);
-  const PageId new_id = pager_->Allocate(1);
-  EncodeHeader({PageType::kBranch, static_cast<uint16_t>(view.count()), new_id, txn_}, p);
-  EncodeFixed64(p + end - 8, pre->replaced[0].child);
-  pager_->Put(new_id, std::move(buffer));  // sealed when written (Pager::WritePages)
-  pager_->Retire(id, 1, txn_);
+  if (!editable) return Status::OK();
+  pre->results.clear();
   Entry page_entry;
-  page_entry.child = new_id;
+  page_entry.child = id;
+  if (!patches.empty()) {  // else every child was replaced in place: this node is unchanged
+    PageBuffer buffer = NewPageBuffer();
+    char* p = buffer.get();
+    std::memcpy(p, ref.data(), kPageBytes);
+    page_entry.child = Own(ref.data()) ? id : pager_->Allocate(1);
+    EncodeHeader({PageType::kBranch, static_cast<uint16_t>(view.count()), page_entry.child, txn_},
+                 p);
+    for (const Patch& patch : patches) EncodeFixed64(p + patch.end - 8, patch.child);
+    Install(id, page_entry.child, std::move(buffer));
+  }
   out->push_back(page_entry);
   *done = true;
   return Status::OK();
@@ -677,9 +732,8 @@ Status TreeWriter::ApplyBranch(const Node& node, uint32_t level, const TreeOp* o
       k = n;
     }
     std::vector<Entry> replaced;
-    if (pre->valid && pre->child == i) {  // EditBranch already applied these ops
-      replaced = std::move(pre->replaced);
-      pre->valid = false;
+    if (pre->next < pre->results.size() && pre->results[pre->next].first == i) {
+      replaced = std::move(pre->results[pre->next++].second);  // EditBranch applied these ops
     } else {
       Status s = ApplyNode(old[i].child, level - 1, ops + j, k - j, &replaced);
       if (!s.ok()) return s;

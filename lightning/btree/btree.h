@@ -48,26 +48,36 @@ struct TreeOp {
   bool put = true;  // false: delete
 };
 
-// One write transaction. Views in the ops must stay valid until Apply returns.
+// One write transaction, txn (> base.txn), on top of `base`. Views in the
+// ops must stay valid until Apply returns.
+//
+// Copy-on-write applies to pages others may see: those of transactions up to
+// `shared_up_to` (the newest version a reader pins, or a checkpoint wrote).
+// A newer page (its header's txn) is the writer's own: no reader and no
+// durable meta reaches it, so an edit replaces it under its own id and its
+// parent stays as it is.
 class TreeWriter {
  public:
-  TreeWriter(Pager* pager, const TreeRoot& base, uint64_t txn)
-      : pager_(pager), base_(base), txn_(txn) {}
+  TreeWriter(Pager* pager, const TreeRoot& base, uint64_t txn, uint64_t shared_up_to)
+      : pager_(pager), base_(base), txn_(txn), shared_up_to_(shared_up_to) {}
   // REQUIRES: ops sorted by key, no key twice. *result is the new tree. On
-  // error the pager's state is unknown: the engine stops writing.
+  // error base is whole again (pages replaced in place get their old content
+  // back), but the pager's free-page state is unknown: the engine stops
+  // writing.
   Status Apply(const std::vector<TreeOp>& ops, TreeRoot* result);
 
  private:
+  Status ApplyOps(const std::vector<TreeOp>& ops, TreeRoot* result);
   struct Entry;
   struct Node;
   Status ReadNode(PageId id, uint32_t level, Node* node);
   Status ApplyNode(PageId id, uint32_t level, const TreeOp* ops, size_t n, std::vector<Entry>* out);
   Status ApplyLeaf(const Node& node, const TreeOp* ops, size_t n, std::vector<Entry>* out);
-  // A child's result EditBranch computed before falling back to ApplyBranch.
+  // The children's results EditBranch computed before falling back to
+  // ApplyBranch: (child index, replacement), in child order.
   struct Precomputed {
-    bool valid = false;
-    size_t child = 0;
-    std::vector<Entry> replaced;
+    std::vector<std::pair<size_t, std::vector<Entry>>> results;
+    size_t next = 0;  // the first result ApplyBranch has not used
   };
   Status EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<Entry>* out, bool* done);
   Status EditBranch(PageId id, uint32_t level, const TreeOp* ops, size_t n, std::vector<Entry>* out,
@@ -80,15 +90,23 @@ class TreeWriter {
   Status Pack(PageType type, std::vector<Entry>& entries, bool append, std::vector<Entry>* out);
   Status NewEntryForOp(const TreeOp& op, Entry* e);
   PageId WriteRun(std::string_view data);
+  // The page is newer than shared_up_to_: no reader and no durable meta
+  // reaches it, so it may be replaced in place.
+  bool Own(const char* page) const;
+  // The edited copy of node `old_id` becomes page `new_id`: old_id itself
+  // (Own; the old content is kept for an undo), or a new page, old_id retired.
+  void Install(PageId old_id, PageId new_id, PageBuffer buffer);
   std::string_view Keep(std::string s);
   void RetireCellRuns(const Entry& e);
 
   Pager* const pager_;
   const TreeRoot base_;
   const uint64_t txn_;
+  const uint64_t shared_up_to_;
   int64_t entries_delta_ = 0;
   std::deque<PageRef> held_;         // pages the entries' views point into (stable addresses)
   std::deque<std::string> storage_;  // keys the writer made (separators, loaded keys)
+  std::vector<std::pair<PageId, PageBuffer>> undo_;  // own pages replaced: id, old content
 };
 
 // Walks the durable state of `meta` in the file (call it right after a

@@ -166,6 +166,7 @@ Status BTreeDB::Recover() {
                               ", which is gone: a newer meta page is damaged");
   }
   current_ = {meta.txn, meta.root, meta.height, meta.entries};
+  written_txn_ = meta.txn;  // durable: its pages are copied, never edited
   last_sequence_ = meta.last_sequence;
   // A torn tail ends a log, and replay goes on: a later log begins with a
   // marker of the sequence it continues from, so it either continues exactly
@@ -239,18 +240,27 @@ Status BTreeDB::ApplyBatch(const WriteBatch& batch) {
   if (!s.ok()) return s;
   collector.Finish();
   uint64_t min_pinned;
+  uint64_t shared_up_to;  // pages of transactions up to this one may be read or durable
   TreeRoot base;
   {
     std::lock_guard<std::mutex> lock(mu_);
     min_pinned = MinPinnedTxn();
     base = current_;
+    shared_up_to = std::max(written_txn_, MaxPinnedTxn());
+    // Some pages of the current version may be the writer's own: new readers
+    // of it wait until the edit ends (Pin).
+    editing_in_place_ = shared_up_to < base.txn;
   }
   pager_->Reclaim(min_pinned);
-  btree::TreeWriter writer(pager_.get(), base, base.txn + 1);
+  btree::TreeWriter writer(pager_.get(), base, base.txn + 1, shared_up_to);
   TreeRoot next;
   s = writer.Apply(collector.ops, &next);
-  if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
+  if (editing_in_place_) {
+    editing_in_place_ = false;
+    edit_done_.notify_all();
+  }
+  if (!s.ok()) return s;
   SetCurrent(next);
   last_sequence_ = WriteBatchInternal::Sequence(&batch) + WriteBatchInternal::Count(&batch) - 1;
   return Status::OK();
@@ -273,6 +283,7 @@ Status BTreeDB::Checkpoint() {
     std::lock_guard<std::mutex> lock(mu_);
     tree = current_;
     meta.last_sequence = last_sequence_;
+    written_txn_ = tree.txn;  // its pages are about to be written: later writes copy them
   }
   // The new log starts with a marker of the sequence it continues from, so
   // that a shorter predecessor (damage) shows as a gap; it and the new log's
@@ -303,6 +314,7 @@ Status BTreeDB::Checkpoint() {
     TreeRoot same = current_;
     same.txn = meta.txn;
     SetCurrent(same);
+    written_txn_ = meta.txn;
   }
   log_.reset();
   if (log_file_ != nullptr) (void)log_file_->Close();  // every record is in the checkpoint
@@ -502,10 +514,26 @@ uint64_t BTreeDB::MinPinnedTxn() const {
   return pins_.empty() ? current_.txn : std::min(pins_.begin()->first, current_.txn);
 }
 
+uint64_t BTreeDB::MaxPinnedTxn() const {
+  for (auto it = pins_.rbegin(); it != pins_.rend(); ++it) {
+    if (it->second > 0) return it->first;
+  }
+  return 0;
+}
+
+void BTreeDB::WaitForInPlaceEdit(std::unique_lock<std::mutex>& lock) {
+  edit_done_.wait(lock, [this] { return !editing_in_place_; });
+}
+
 bool BTreeDB::Pin(const ReadOptions& ro, TreeRoot* tree) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (closed_) return false;
-  *tree = ro.snapshot != nullptr ? static_cast<const BTreeSnapshot*>(ro.snapshot)->tree : current_;
+  if (ro.snapshot != nullptr) {
+    *tree = static_cast<const BTreeSnapshot*>(ro.snapshot)->tree;
+  } else {
+    WaitForInPlaceEdit(lock);  // then the pin keeps the writer off the version's pages
+    *tree = current_;
+  }
   pins_[tree->txn]++;
   return true;
 }
@@ -535,7 +563,8 @@ std::unique_ptr<Iterator> BTreeDB::NewIterator(const ReadOptions& ro) {
 }
 
 const Snapshot* BTreeDB::GetSnapshot() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  WaitForInPlaceEdit(lock);
   pins_[current_.txn]++;
   return new BTreeSnapshot(current_);
 }

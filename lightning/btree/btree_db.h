@@ -11,6 +11,14 @@
 // them asked for sync), then applies the group to the tree as one
 // copy-on-write transaction in memory and publishes the new root. So a write
 // survives a process crash once acknowledged, and a synced one a power loss.
+// A page that no reader pins and no checkpoint wrote is the leader's own:
+// it edits such a page in place rather than copying it again
+// (btree::TreeWriter), so a run of writes with no reader holding the tree
+// changes each leaf in memory the way LMDB's write transaction edits its
+// dirty pages. A reader arriving during such an edit waits for it to end,
+// then pins the new version (and so keeps the writer off its pages). Readers
+// see only whole groups; they may wait for the leader's in-memory apply; a
+// writer never waits for a reader.
 // When the transactions' new pages pass write_buffer_bytes (64 MiB unless
 // set: random writes coalesce in memory, and each checkpoint syncs), the
 // leader checkpoints: it starts a new log, writes the pages, fsyncs, writes the meta
@@ -84,6 +92,11 @@ class BTreeDB final : public DB {
   // Pins the version `ro` reads (its snapshot's, else the current one) in
   // *tree; false if the database is closed.
   bool Pin(const ReadOptions& ro, btree::TreeRoot* tree);
+  // Waits while the writer edits pages of the current version in place.
+  // REQUIRES: mu_ held.
+  void WaitForInPlaceEdit(std::unique_lock<std::mutex>& lock);
+  // The newest version a reader pins (0 if none). REQUIRES: mu_ held.
+  uint64_t MaxPinnedTxn() const;
   void Unpin(uint64_t txn);
   uint64_t MinPinnedTxn() const;  // REQUIRES: mu_ held
   // Publishes `tree` as the version new readers get. REQUIRES: mu_ held.
@@ -107,6 +120,13 @@ class BTreeDB final : public DB {
 
   mutable std::mutex mu_;  // guards everything below
   btree::TreeRoot current_;
+  // The newest transaction a checkpoint wrote: its pages, and older ones,
+  // may be durable. A page newer than it and than every pinned version is
+  // the writer's own: it edits it in place (btree::TreeWriter), with
+  // editing_in_place_ set meanwhile.
+  uint64_t written_txn_ = 0;
+  bool editing_in_place_ = false;
+  std::condition_variable edit_done_;
   uint64_t last_sequence_ = 0;
   std::map<uint64_t, int> pins_;  // pinned transaction -> readers (see Unpin)
   std::deque<Writer*> writers_;   // the front one is the leader

@@ -204,6 +204,14 @@ void Pager::Put(PageId id, PageBuffer buffer) {
   live_dirty_pages_++;
 }
 
+PageBuffer Pager::Replace(PageId id, PageBuffer buffer) {
+  std::lock_guard<std::mutex> lock(dirty_mu_);
+  auto it = dirty_.find(id);
+  assert(it != dirty_.end());  // (an undo may restore a page the failed call retired)
+  std::swap(it->second.buffer, buffer);
+  return buffer;
+}
+
 void Pager::Retire(PageId first, uint64_t pages, uint64_t txn) {
   // A page still in memory was allocated after the durable meta: only
   // readers can reach it. One that is not was written by a checkpoint.

@@ -99,6 +99,10 @@ class Pager {
   // Makes `buffer` the content of dirty page `id` (its checksum need not be
   // set: a checkpoint seals each page as it writes it).
   void Put(PageId id, PageBuffer buffer);
+  // Gives live dirty page `id` new content and returns the old buffer (for
+  // an undo). Only for a page no reader and no durable meta can reach: one
+  // built by the writer's open transaction (see BTreeDB's header comment).
+  PageBuffer Replace(PageId id, PageBuffer buffer);
   // Pages [first, first + pages) were replaced by transaction `txn`.
   void Retire(PageId first, uint64_t pages, uint64_t txn);
   // Retired pages no version >= min_pinned_txn reaches become free (see the

@@ -6,11 +6,13 @@
 //   NNNNNN.log   the write-ahead log since the last checkpoint (lightning/wal/)
 //   LOCK         held while the database is open
 //
-// Write path: writers queue; the one at the front (the leader) merges the
-// queued batches into one log record, appends it (and fsyncs it if any of
-// them asked for sync), then applies the group to the tree as one
-// copy-on-write transaction in memory and publishes the new root. So a write
-// survives a process crash once acknowledged, and a synced one a power loss.
+// Write path: a write without sync takes the write lock (a spinning mutex),
+// appends its batch to the log as one record, applies it to the tree as one
+// transaction in memory and publishes the new root. Sync writes queue; the
+// one at the front (the leader) takes the write lock, merges the queued
+// batches into one record, appends and fsyncs it, and applies the group as
+// one transaction. So a write survives a process crash once acknowledged,
+// and a synced one a power loss.
 // A page that no reader pins and no checkpoint wrote is the leader's own:
 // it edits such a page in place rather than copying it again
 // (btree::TreeWriter), so a run of writes with no reader holding the tree
@@ -51,6 +53,7 @@
 #include "lightning/btree/btree.h"
 #include "lightning/btree/pager.h"
 #include "lightning/db.h"
+#include "lightning/util/adaptive_mutex.h"
 #include "lightning/wal/log_writer.h"
 
 namespace lightning {
@@ -87,6 +90,8 @@ class BTreeDB final : public DB {
   Status Checkpoint();
   void RemoveOldLogs();
 
+  Status WriteAlone(WriteBatch* batch);
+  Status LogAndApply(std::unique_lock<std::mutex>& lock, WriteBatch* batch, bool sync);
   Status RunWriter(Writer* w);
   Status Lead(Writer* w, std::unique_lock<std::mutex>& lock, Writer** last);
   // Pins the version `ro` reads (its snapshot's, else the current one) in
@@ -109,7 +114,10 @@ class BTreeDB final : public DB {
   BlockCache page_cache_;  // pages read with pread (without a memory map)
   std::unique_ptr<btree::Pager> pager_;
 
-  // The leader's state: only the writer at the front of writers_ touches it.
+  // Held by the writer that logs and applies (an unsynced writer alone, or the
+  // leader of the queue); the lock order is write_mu_, then mu_.
+  AdaptiveMutex write_mu_;
+  // The writer's state: only the holder of write_mu_ touches it.
   std::unique_ptr<WritableFile> log_file_;
   std::unique_ptr<log::Writer> log_;
   uint64_t log_number_ = 0;

@@ -1,6 +1,7 @@
 #include "lightning/btree/btree_db.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cinttypes>
 #include <cstdio>
 
@@ -80,6 +81,7 @@ BTreeDB::BTreeDB(const Options& options, std::string path)
 
 BTreeDB::~BTreeDB() {
   if (!closed_) (void)Close();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
 }
 
 // ---- Opening ----------------------------------------------------------------
@@ -266,28 +268,75 @@ Status BTreeDB::ApplyBatch(const WriteBatch& batch) {
   return Status::OK();
 }
 
-// Makes the current tree durable and starts a new log. REQUIRES: the caller
-// leads (or is recovering).
+// Makes the current tree durable and starts a new log, waiting for a
+// checkpoint in progress first. REQUIRES: write_mu_ held (or recovering).
 Status BTreeDB::Checkpoint() {
+  Status s = FinishCheckpoint();
+  if (s.ok()) s = BeginCheckpoint();
+  if (!s.ok()) return s;
+  checkpoint_status_ = pager_->WriteCheckpoint();
+  return FinishCheckpoint();
+}
+
+// After a write: a checkpoint in progress that is done (or that the writer
+// has outrun by another write buffer) is finished; past the write buffer, a
+// new one starts, and a background thread writes it. REQUIRES: write_mu_ held.
+Status BTreeDB::MaybeCheckpoint() {
+  const uint64_t dirty = pager_->dirty_bytes();
+  if (checkpoint_running_) {
+    if (!checkpoint_written_.load(std::memory_order_acquire) &&
+        dirty <= 2 * options_.write_buffer_bytes) {
+      return Status::OK();
+    }
+    Status s = FinishCheckpoint();
+    if (!s.ok()) return s;
+  }
+  if (pager_->dirty_bytes() <= options_.write_buffer_bytes) return Status::OK();
+  Status s = BeginCheckpoint();
+  if (!s.ok()) return s;
+  checkpoint_written_.store(false, std::memory_order_relaxed);
+  checkpoint_thread_ = std::thread([this] {
+    checkpoint_status_ = pager_->WriteCheckpoint();
+    checkpoint_written_.store(true, std::memory_order_release);
+  });
+  return Status::OK();
+}
+
+// Waits for the background checkpoint, if one runs, and finishes it.
+// REQUIRES: write_mu_ held (or closing).
+Status BTreeDB::FinishCheckpoint() {
+  if (!checkpoint_running_) return Status::OK();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  if (!checkpoint_status_.ok()) return checkpoint_status_;  // stays running: writes stop
+  checkpoint_running_ = false;
+  EndCheckpoint();
+  return Status::OK();
+}
+
+// The first half of a checkpoint: the outgoing log durable, a new log, the
+// pages to write picked (Pager::BeginCheckpoint). REQUIRES: write_mu_ held,
+// no checkpoint running.
+Status BTreeDB::BeginCheckpoint() {
+  assert(!checkpoint_running_);
   // The outgoing log is made durable first: if the new meta page is later
   // damaged, the older meta plus this log still reach the same state (and if
   // the log is gone, recovery says Corruption). Without it a fallback could
-  // silently lose what the damaged meta had made durable.
+  // silently lose what the damaged meta had made durable. It also comes
+  // before the new log's marker is durable: a torn predecessor of a log with
+  // a marker would be a gap.
   Status s = log_ != nullptr ? log_->Sync() : Status::OK();
   if (!s.ok()) return s;
-  // The new log's entry is durable before the meta that names it (and so
-  // before any write in it is acknowledged).
   TreeRoot tree;
   btree::Meta meta;
   {
     std::lock_guard<std::mutex> lock(mu_);
     tree = current_;
     meta.last_sequence = last_sequence_;
-    written_txn_ = tree.txn;  // its pages are about to be written: later writes copy them
   }
   // The new log starts with a marker of the sequence it continues from, so
   // that a shorter predecessor (damage) shows as a gap; it and the new log's
-  // directory entry are durable before the meta that names the log.
+  // directory entry are durable before the meta that names the log (and so
+  // before any write in it is acknowledged).
   const uint64_t number = next_file_number_++;
   std::unique_ptr<WritableFile> file;
   s = options_.fs->NewWritableFile(LogFileName(dir_, number), &file);
@@ -307,22 +356,33 @@ Status BTreeDB::Checkpoint() {
   meta.height = tree.height;
   meta.entries = tree.entries;
   meta.log_number = number;
-  s = pager_->Checkpoint(meta);
-  if (!s.ok()) return s;
-  if (meta.txn != tree.txn) {  // a transaction id spent on the meta's parity
+  pager_->BeginCheckpoint(meta);
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    TreeRoot same = current_;
-    same.txn = meta.txn;
-    SetCurrent(same);
+    // Its pages are being written: later writes copy them (TreeWriter).
     written_txn_ = meta.txn;
+    if (meta.txn != tree.txn) {  // a transaction id spent on the meta's parity
+      TreeRoot same = current_;
+      same.txn = meta.txn;
+      SetCurrent(same);
+    }
   }
-  log_.reset();
-  if (log_file_ != nullptr) (void)log_file_->Close();  // every record is in the checkpoint
+  old_log_ = std::move(log_);
+  old_log_file_ = std::move(log_file_);
   log_file_ = std::move(file);
   log_ = std::move(writer);
   log_number_ = number;
-  RemoveOldLogs();
+  checkpoint_running_ = true;
   return Status::OK();
+}
+
+// The last half, once the meta is durable. REQUIRES: write_mu_ held.
+void BTreeDB::EndCheckpoint() {
+  pager_->FinishCheckpoint();
+  old_log_.reset();
+  if (old_log_file_ != nullptr) (void)old_log_file_->Close();  // every record is in the tree
+  old_log_file_.reset();
+  RemoveOldLogs();
 }
 
 // Logs before the durable meta's are no longer needed. Best effort: a log
@@ -418,7 +478,7 @@ Status BTreeDB::LogAndApply(std::unique_lock<std::mutex>& lock, WriteBatch* batc
     s = ApplyBatch(*batch);
   }
   Status checkpoint;
-  if (s.ok() && pager_->dirty_bytes() > options_.write_buffer_bytes) checkpoint = Checkpoint();
+  if (s.ok()) checkpoint = MaybeCheckpoint();
   lock.lock();
   if (!s.ok()) {
     bg_error_ = s;
@@ -509,9 +569,13 @@ Status BTreeDB::Lead(Writer* w, std::unique_lock<std::mutex>& lock, Writer** las
       *w->output = StatsString();
       return Status::OK();
     case Job::kClose: {
+      s = bg_error_;
+      lock.unlock();
+      if (s.ok()) s = FinishCheckpoint();
+      if (checkpoint_thread_.joinable()) checkpoint_thread_.join();  // after an error too
+      lock.lock();
       const bool changed = last_sequence_ != pager_->durable_meta().last_sequence ||
                            current_.root != pager_->durable_meta().root;
-      s = bg_error_;
       lock.unlock();
       if (s.ok() && changed) s = Checkpoint();
       if (log_file_ != nullptr) {

@@ -21,10 +21,15 @@
 // then pins the new version (and so keeps the writer off its pages). Readers
 // see only whole groups; they may wait for the leader's in-memory apply; a
 // writer never waits for a reader.
-// When the transactions' new pages pass write_buffer_bytes (64 MiB unless
+// When the transactions' dirty pages pass write_buffer_bytes (64 MiB unless
 // set: random writes coalesce in memory, and each checkpoint syncs), the
-// leader checkpoints: it starts a new log, writes the pages, fsyncs, writes the meta
-// page naming the new log, fsyncs again, and deletes the older logs.
+// writer starts a checkpoint: it fsyncs the log, starts a new one (its first
+// record, a marker, synced), and picks the dirty pages; a background thread
+// writes them, fsyncs, writes the meta page naming the new log and fsyncs
+// again, while writers go on in the new log. A later write finishes it (the
+// written pages leave memory, the older logs are deleted); one that finds the
+// dirty pages past twice the write buffer waits for it. Flush, Check, Close
+// and recovery checkpoint synchronously.
 //
 // Read path: a read pins the current root (its transaction id), reads pages
 // without any lock a writer holds, and unpins. Pages a pinned root reaches are
@@ -43,12 +48,14 @@
 // Thread safety: all public methods are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "lightning/btree/btree.h"
 #include "lightning/btree/pager.h"
@@ -88,6 +95,10 @@ class BTreeDB final : public DB {
   Status ReplayLog(uint64_t number, bool* read_any);
   Status ApplyBatch(const WriteBatch& batch);
   Status Checkpoint();
+  Status MaybeCheckpoint();
+  Status BeginCheckpoint();
+  Status FinishCheckpoint();
+  void EndCheckpoint();
   void RemoveOldLogs();
 
   Status WriteAlone(WriteBatch* batch);
@@ -121,6 +132,15 @@ class BTreeDB final : public DB {
   std::unique_ptr<WritableFile> log_file_;
   std::unique_ptr<log::Writer> log_;
   uint64_t log_number_ = 0;
+  // A checkpoint in progress: its thread writes the pages and the meta
+  // (Pager::WriteCheckpoint) while writers go on in the new log; the old
+  // log is closed and deleted once it is finished.
+  bool checkpoint_running_ = false;
+  std::thread checkpoint_thread_;
+  Status checkpoint_status_;                     // the thread's result, read after join
+  std::atomic<bool> checkpoint_written_{false};  // the thread is done
+  std::unique_ptr<WritableFile> old_log_file_;
+  std::unique_ptr<log::Writer> old_log_;
   uint64_t next_file_number_ = 1;
   WriteBatch group_batch_;
   uint64_t log_bytes_ = 0;   // appended to logs

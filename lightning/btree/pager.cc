@@ -220,9 +220,10 @@ void Pager::Retire(PageId first, uint64_t pages, uint64_t txn) {
     std::lock_guard<std::mutex> lock(dirty_mu_);
     for (PageId id = first; id < first + pages; id++) {
       auto it = dirty_.find(id);
-      if (it == dirty_.end()) {
-        durable = true;
-      } else if (!it->second.retired) {
+      if (it == dirty_.end() || it->second.writing) {
+        durable = true;  // written by a checkpoint, or being written by one
+      }
+      if (it != dirty_.end() && !it->second.retired) {
         it->second.retired = true;
         live_dirty_pages_--;
       }
@@ -269,7 +270,8 @@ void Pager::Free(PageId first, uint64_t pages) {
   free_.emplace(first, pages);
 }
 
-Status Pager::WritePages(PageId first, const std::vector<const char*>& pages) {
+Status Pager::WritePages(PageId first, const std::vector<const char*>& pages,
+                         PendingCheckpoint* job) {
   std::string buffer;
   buffer.reserve(pages.size() * kPageBytes);
   for (const char* p : pages) {
@@ -280,103 +282,128 @@ Status Pager::WritePages(PageId first, const std::vector<const char*>& pages) {
   }
   Status s = file_->Write(first * kPageBytes, buffer);
   if (!s.ok()) return s;
-  file_pages_ = std::max<uint64_t>(file_pages_, first + pages.size());
   if (cache_ != nullptr) {
     for (PageId id = first; id < first + pages.size(); id++) cache_->Erase(cache_id_, id);
   }
-  stats_.pages_written += pages.size();
-  stats_.bytes_written += buffer.size();
+  job->pages_written += pages.size();
+  job->bytes_written += buffer.size();
   return Status::OK();
 }
 
-Status Pager::Checkpoint(const Meta& meta_in) {
-  assert(meta_in.txn % 2 != durable_.txn % 2 && meta_in.txn > durable_.txn);
-  Meta meta = meta_in;
+void Pager::BeginCheckpoint(const Meta& meta) {
+  assert(pending_ == nullptr);
+  assert(meta.txn % 2 != durable_.txn % 2 && meta.txn > durable_.txn);
+  auto job = std::make_unique<PendingCheckpoint>();
+  job->meta = meta;
+  job->retired_before = waiting_checkpoint_.size();
 
-  // 1. The live dirty pages, in id order; runs of consecutive ids in one write.
-  std::vector<std::pair<PageId, PageBuffer>> live;
+  // 1. The live dirty pages, in id order.
   {
     std::lock_guard<std::mutex> lock(dirty_mu_);
-    for (const auto& [id, d] : dirty_) {
-      if (!d.retired) live.emplace_back(id, d.buffer);
+    for (auto& [id, d] : dirty_) {
+      if (d.retired) continue;
+      job->pages.emplace_back(id, d.buffer);
+      d.writing = true;
     }
   }
-  std::sort(live.begin(), live.end(),
+  std::sort(job->pages.begin(), job->pages.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  constexpr size_t kMaxPagesPerWrite = 256;  // 1 MiB
-  for (size_t i = 0; i < live.size();) {
-    std::vector<const char*> run{live[i].second.get()};
-    size_t j = i + 1;
-    while (j < live.size() && live[j].first == live[i].first + (j - i) &&
-           run.size() < kMaxPagesPerWrite) {
-      run.push_back(live[j++].second.get());
-    }
-    Status s = WritePages(live[i].first, run);
-    if (!s.ok()) return s;
-    i = j;
-  }
+  job->dirty_pages = job->pages.size();
 
   // 2. The free list: every page the new meta does not reach. Its own pages
   // are taken from the front of free runs (or past the end), which never
   // adds a run, so the pages counted first are enough.
   std::vector<FreeRun> runs = FreeRunsForMeta();
-  std::vector<PageId> list;
+  std::vector<PageId>& list = job->free_list;
   for (size_t i = 0; i < (runs.size() + kFreeRunsPerPage - 1) / kFreeRunsPerPage; i++) {
     list.push_back(Allocate(1));
   }
   if (!list.empty()) runs = FreeRunsForMeta();
   assert(runs.size() <= list.size() * kFreeRunsPerPage);
-  meta.free_list = list.empty() ? 0 : list[0];
+  job->meta.free_list = list.empty() ? 0 : list[0];
   for (size_t i = 0; i < list.size(); i++) {
     const size_t begin = std::min(runs.size(), i * kFreeRunsPerPage);
     const size_t n = std::min(kFreeRunsPerPage, runs.size() - begin);
-    char page[kPageBytes];
-    EncodeFreeListPage(list[i], meta.txn, i + 1 < list.size() ? list[i + 1] : 0,
-                       runs.data() + begin, n, page);
-    Status s = WritePages(list[i], {page});
-    if (!s.ok()) return s;
+    PageBuffer page = NewPageBuffer();
+    EncodeFreeListPage(list[i], job->meta.txn, i + 1 < list.size() ? list[i + 1] : 0,
+                       runs.data() + begin, n, page.get());
+    job->pages.emplace_back(list[i], std::move(page));
   }
-  meta.page_count = page_count_;
+  std::sort(job->pages.begin() + static_cast<ptrdiff_t>(job->dirty_pages), job->pages.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  job->meta.page_count = page_count_;
   // The file covers page_count even if its last pages were allocated and
   // freed unwritten (Open checks the size against the meta).
-  if (file_pages_ < page_count_) {
+  uint64_t covered = file_pages_;
+  for (const auto& [id, page] : job->pages) covered = std::max<uint64_t>(covered, id + 1);
+  job->extend = covered < page_count_;
+  file_pages_ = std::max(covered, page_count_);
+  pending_ = std::move(job);
+}
+
+Status Pager::WriteCheckpoint() {
+  PendingCheckpoint* job = pending_.get();
+  // 1. The pages, runs of consecutive ids in one write each.
+  constexpr size_t kMaxPagesPerWrite = 256;  // 1 MiB
+  const auto& pages = job->pages;
+  for (size_t i = 0; i < pages.size();) {
+    std::vector<const char*> run{pages[i].second.get()};
+    size_t j = i + 1;
+    while (j < pages.size() && pages[j].first == pages[i].first + (j - i) &&
+           run.size() < kMaxPagesPerWrite) {
+      run.push_back(pages[j++].second.get());
+    }
+    Status s = WritePages(pages[i].first, run, job);
+    if (!s.ok()) return s;
+    i = j;
+  }
+  if (job->extend) {
     char zeros[kPageBytes] = {};
-    Status s = WritePages(page_count_ - 1, {zeros});
+    Status s = WritePages(job->meta.page_count - 1, {zeros}, job);
     if (!s.ok()) return s;
   }
 
-  // 3. Pages durable, then the meta, then the meta durable.
+  // 2. Pages durable, then the meta, then the meta durable.
   Status s = file_->Sync();
   if (!s.ok()) return s;
   char page[kPageBytes];
-  EncodeMetaPage(meta, page);
-  s = file_->Write((meta.txn % 2) * kPageBytes, std::string_view(page, kPageBytes));
+  EncodeMetaPage(job->meta, page);
+  s = file_->Write((job->meta.txn % 2) * kPageBytes, std::string_view(page, kPageBytes));
   if (s.ok()) s = file_->Sync();
   if (!s.ok()) return s;
-  stats_.bytes_written += kPageBytes;
-  stats_.checkpoints++;
+  job->bytes_written += kPageBytes;
+  return Status::OK();
+}
 
-  // 4. The new state is durable. The pages just written leave memory; the
-  // old free list's pages are free; pages the old meta reached may be reused.
-  durable_ = meta;
+void Pager::FinishCheckpoint() {
+  std::unique_ptr<PendingCheckpoint> job = std::move(pending_);
+  // The new state is durable. The pages just written leave memory (readers
+  // now find them in the file); the old free list's pages are free; pages the
+  // old meta reached may be reused once no reader needs them.
+  durable_ = job->meta;
+  stats_.checkpoints++;
+  stats_.pages_written += job->pages_written;
+  stats_.bytes_written += job->bytes_written;
   {
     std::lock_guard<std::mutex> lock(dirty_mu_);
-    for (const auto& [id, buffer] : live) {
+    for (size_t i = 0; i < job->dirty_pages; i++) {
+      const auto& [id, buffer] = job->pages[i];
       auto it = dirty_.find(id);
       if (it != dirty_.end() && it->second.buffer == buffer) {
+        if (!it->second.retired) live_dirty_pages_--;
         dirty_.erase(it);
         dirty_pages_.fetch_sub(1, std::memory_order_release);
       }
     }
   }
-  live_dirty_pages_ = 0;
-  // Pages the old meta reached now wait only for readers.
-  for (const auto& [txn, run] : waiting_checkpoint_) waiting_readers_.emplace(txn, run);
-  waiting_checkpoint_.clear();
+  const auto old_end = waiting_checkpoint_.begin() + static_cast<ptrdiff_t>(job->retired_before);
+  for (auto it = waiting_checkpoint_.begin(); it != old_end; ++it) {
+    waiting_readers_.emplace(it->first, it->second);
+  }
+  waiting_checkpoint_.erase(waiting_checkpoint_.begin(), old_end);
   for (PageId id : free_list_pages_) Free(id, 1);
-  free_list_pages_ = std::move(list);
+  free_list_pages_ = std::move(job->free_list);
   RefreshView();
-  return Status::OK();
 }
 
 void Pager::RefreshView() {

@@ -16,7 +16,10 @@
 // write), then the free list (new pages), fsyncs the file, then writes the
 // meta page of the transaction's parity and fsyncs again: the new state is
 // durable exactly when the second fsync returns. A crash before it leaves the
-// previous meta and every page it reaches untouched.
+// previous meta and every page it reaches untouched. The writing may run on
+// another thread while the writer goes on (BeginCheckpoint, WriteCheckpoint,
+// FinishCheckpoint): the pages it writes count as durable from its start, so
+// none of them is reused or edited before the checkpoint after it.
 //
 // Reads. A page that is not dirty is read through a read-only shared memory
 // map of the file when the file system offers one (RandomRWFile::View), else
@@ -108,7 +111,8 @@ class Pager {
   // Retired pages no version >= min_pinned_txn reaches become free (see the
   // header comment).
   void Reclaim(uint64_t min_pinned_txn);
-  // Bytes of the live dirty pages: what the next checkpoint writes.
+  // Bytes of the live dirty pages: what the next checkpoint writes (and,
+  // while one runs, what it is writing).
   uint64_t dirty_bytes() const { return live_dirty_pages_ * kPageBytes; }
 
   // The transaction id a checkpoint after transaction `txn` gives its meta:
@@ -117,7 +121,27 @@ class Pager {
   // Makes `meta` durable (see the header comment). REQUIRES: meta.txn ==
   // MetaTxnAfter(the last transaction), every live dirty page reachable from
   // meta.root. On error the pager must not be used for writing again.
-  Status Checkpoint(const Meta& meta);
+  Status Checkpoint(const Meta& meta) {
+    BeginCheckpoint(meta);
+    Status s = WriteCheckpoint();
+    if (s.ok()) FinishCheckpoint();
+    return s;
+  }
+  // A checkpoint in three steps, so that the writing can run on another
+  // thread while the writer goes on with new transactions:
+  //  - BeginCheckpoint (the writer; same REQUIRES as Checkpoint) picks what
+  //    to write: the live dirty pages and a new free list. From then on those
+  //    pages count as durable: one retired later waits for the checkpoint
+  //    after this one, as the new meta may reach it.
+  //  - WriteCheckpoint (any one thread) writes them, fsyncs, writes the meta
+  //    page, fsyncs. It changes nothing the writer or readers use.
+  //  - FinishCheckpoint (the writer, once WriteCheckpoint returned OK): the
+  //    meta is the durable one; the written pages leave memory; the pages the
+  //    old meta reached (retired before Begin) wait only for readers.
+  // Pages the writer dirties meanwhile are the next checkpoint's.
+  void BeginCheckpoint(const Meta& meta);
+  Status WriteCheckpoint();
+  void FinishCheckpoint();
   const Meta& durable_meta() const { return durable_; }
   // At Open, one meta page failed validation and the other was used. After
   // creation only a checkpoint's step 3 writes a meta page, so (short of
@@ -132,6 +156,17 @@ class Pager {
   struct Dirty {
     PageBuffer buffer;
     bool retired = false;
+    bool writing = false;  // picked by the checkpoint in progress: counts as durable
+  };
+  // A checkpoint between BeginCheckpoint and FinishCheckpoint.
+  struct PendingCheckpoint {
+    Meta meta;
+    std::vector<std::pair<PageId, PageBuffer>> pages;  // by id: dirty pages, then free list
+    size_t dirty_pages = 0;                            // the first ones of `pages`
+    std::vector<PageId> free_list;                     // its pages, in list order
+    bool extend = false;        // write page meta.page_count - 1 so the file covers page_count
+    size_t retired_before = 0;  // entries of waiting_checkpoint_ the old meta reaches
+    uint64_t pages_written = 0, bytes_written = 0;
   };
   // A memory view of the file's first `bytes` (nullptr: read with Read).
   struct View {
@@ -145,7 +180,8 @@ class Pager {
   Pager(FileSystem* fs, std::string path, std::unique_ptr<RandomRWFile> file, BlockCache* cache);
   Status LoadFreeList(const Meta& meta);
   void Free(PageId first, uint64_t pages);
-  Status WritePages(PageId first, const std::vector<const char*>& pages);
+  // Seals copies of `pages` and writes them at page `first`.
+  Status WritePages(PageId first, const std::vector<const char*>& pages, PendingCheckpoint* job);
   // Every page free in the state a checkpoint makes durable: free now,
   // retired, or holding the durable free list (which the new meta replaces).
   std::vector<FreeRun> FreeRunsForMeta() const;
@@ -177,6 +213,7 @@ class Pager {
   std::vector<PageId> free_list_pages_;  // pages holding the durable free list
   uint64_t live_dirty_pages_ = 0;        // entries in dirty_ not retired
   PagerStats stats_;
+  std::unique_ptr<PendingCheckpoint> pending_;
   bool meta_damaged_ = false;
 };
 

@@ -283,10 +283,13 @@ class PosixRandomRWFile final : public RandomRWFile {
 };
 
 // Rounds up to a power of two, at least kMinViewBytes, so that a growing file
-// remaps about log2(size) times. Only on 64-bit systems, where address space is
-// plentiful; past kMaxViewBytes it gives up (nullptr: the caller uses Read).
+// remaps about log2(size) times; most files never outgrow the first mapping.
+// (A page read through an older mapping stays in the process's resident set
+// as well, so each remap can count a page twice there.) Only on 64-bit
+// systems, where address space is plentiful; past kMaxViewBytes it gives up
+// (nullptr: the caller uses Read).
 const char* PosixRandomRWFile::View(uint64_t bytes) {
-  constexpr uint64_t kMinViewBytes = uint64_t{1} << 20;
+  constexpr uint64_t kMinViewBytes = uint64_t{1} << 30;  // address space, not memory
   constexpr uint64_t kMaxViewBytes = uint64_t{1} << 46;  // 64 TiB
   if (sizeof(void*) < 8 || bytes > kMaxViewBytes) return nullptr;
   std::lock_guard<std::mutex> lock(mu_);

@@ -325,10 +325,17 @@ def engines_section(run):
             "share a page before a checkpoint is what `write_buffer_bytes` sets.",
             "- Random reads (W2) are one root-to-leaf descent in memory-mapped pages for the "
             "B+Tree, against a memtable, bloom filters and an index block per table for the LSM.",
-            "- Concurrent writers (W6): the LSM's unsynced writers take turns on a spinning "
-            "mutex, each appending its own record, and insert into the memtable while the next "
-            "one appends; the B+Tree queues every write, and its leader applies the whole group "
-            "as one copy-on-write transaction while the others sleep on a condition variable.",
+            "- Concurrent writers (W6): both engines' unsynced writers take turns on a spinning "
+            "mutex, each appending its own record; the LSM inserts into the memtable while the "
+            "next one appends, the B+Tree applies the write to the tree under the lock (its "
+            "tree has one writer at a time).",
+            "- Write transactions (W3, W5, W6) against LMDB: LMDB (MDB_NOSYNC) copies every page "
+            "a transaction touches and writes them all at its commit, never fsyncing; the B+Tree "
+            "copies only pages a reader or a checkpoint may see, edits its own dirty pages in "
+            "place, and writes them at a checkpoint that fsyncs on a background thread.",
+            "- Large values (W4): LMDB writes a value once, into its overflow pages; both "
+            "Lightning engines write it to the log and again at a checkpoint or flush (write "
+            "amp about 2).",
             "- Space: the B+Tree's pages are uncompressed and its leaves split half full under "
             "random inserts; the LSM's tables are lz4-compressed and packed, but hold old "
             "versions until compaction.", ""]

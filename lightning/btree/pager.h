@@ -51,7 +51,10 @@
 namespace lightning::btree {
 
 using PageBuffer = std::shared_ptr<char[]>;
-inline PageBuffer NewPageBuffer() { return std::make_shared_for_overwrite<char[]>(kPageBytes); }
+// An uninitialized kPageBytes buffer. Buffers are recycled through a small
+// pool: a 4 KiB buffer per page edit is the writer's most frequent
+// allocation, and one the C library's allocator serves slowly.
+PageBuffer NewPageBuffer();
 
 // A page held for reading: data() stays valid while the PageRef lives.
 class PageRef {

@@ -90,6 +90,34 @@ TEST_F(BTreeDBTest, RandomOpsMatchModelAcrossCheckpointsAndReopens) {
   EXPECT_GE(Property("height"), 2u);
 }
 
+// A checkpoint the write buffer triggers is written by a background thread
+// while writes go on: the dirty pages stay within about twice the write
+// buffer (a write that finds more waits for it), a write is readable as soon
+// as it returns, and checkpoints keep finishing.
+TEST_F(BTreeDBTest, BackgroundCheckpointsKeepDirtyPagesBounded) {
+  const uint32_t seed = dbtest::TestSeed();
+  std::mt19937 rng(seed);
+  Open();
+  Model model;
+  const uint64_t buffer_pages = options_.write_buffer_bytes / 4096;
+  uint64_t most_dirty = 0;
+  for (int i = 0; i < 6000; i++) {
+    const std::string key = NumberedKey(rng() % 20000);
+    const std::string value = RandomBytes(rng, 50 + rng() % 200);
+    Put(key, value);
+    model[key] = value;
+    if (i % 7 == 0) ASSERT_EQ(GetValue(db_.get(), key), value) << "seed " << seed;
+    most_dirty = std::max(most_dirty, Property("dirty-pages"));
+  }
+  // One write dirties at most a root-to-leaf path plus the pages its splits add.
+  EXPECT_LE(most_dirty, 2 * buffer_pages + 2 * Property("height") + 2) << "seed " << seed;
+  EXPECT_GT(Property("checkpoints"), 20u);
+  ASSERT_TRUE(MatchesModel(db_.get(), model)) << "seed " << seed;
+  LIGHTNING_ASSERT_OK(db_->Check());
+  Open();
+  ASSERT_TRUE(MatchesModel(db_.get(), model)) << "after reopen, seed " << seed;
+}
+
 TEST_F(BTreeDBTest, AscendingInsertsFillLeavesCompletely) {
   Open();
   std::string value(100, 'v');

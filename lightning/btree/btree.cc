@@ -11,13 +11,13 @@ namespace lightning::btree {
 namespace {
 
 // The key or value of `bytes` stored in the overflow run starting at `run`.
-Status ReadRun(const Pager& pager, PageId run, uint64_t bytes, uint64_t max_txn, bool verify,
-               std::string* out) {
+Status ReadRun(const Pager& pager, PageId run, uint64_t bytes, uint64_t max_txn,
+               PageReadOptions read, std::string* out) {
   out->clear();
   out->reserve(bytes);
   for (uint64_t i = 0; i < OverflowPages(bytes); i++) {
     PageRef ref;
-    Status s = pager.Read(run + i, PageType::kOverflow, max_txn, verify, &ref);
+    Status s = pager.Read(run + i, PageType::kOverflow, max_txn, read, &ref);
     if (!s.ok()) return s;
     const size_t n = std::min<uint64_t>(kOverflowPayloadBytes, bytes - out->size());
     out->append(ref.data() + kPageHeaderBytes, n);
@@ -26,13 +26,13 @@ Status ReadRun(const Pager& pager, PageId run, uint64_t bytes, uint64_t max_txn,
 }
 
 // The cell's whole key: its inline bytes, or its run read into *storage.
-Status CellKey(const Pager& pager, const Cell& c, uint64_t max_txn, bool verify,
+Status CellKey(const Pager& pager, const Cell& c, uint64_t max_txn, PageReadOptions read,
                std::string* storage, std::string_view* key) {
   if (c.key_run == 0) {
     *key = c.key;
     return Status::OK();
   }
-  Status s = ReadRun(pager, c.key_run, c.key_bytes, max_txn, verify, storage);
+  Status s = ReadRun(pager, c.key_run, c.key_bytes, max_txn, read, storage);
   if (s.ok() && std::string_view(*storage).substr(0, kKeyPrefixBytes) != c.key) {
     s = Status::Corruption(pager.path() + ": overflow key at page " + std::to_string(c.key_run) +
                            " does not match its prefix");
@@ -46,7 +46,7 @@ inline int CompareKeys(std::string_view a, std::string_view b) { return a.compar
 
 // *cmp is <0, 0 or >0 as `target` sorts before, equal to or after the cell's key.
 Status Compare(const Pager& pager, const Cell& c, std::string_view target, uint64_t max_txn,
-               bool verify, int* cmp) {
+               PageReadOptions read, int* cmp) {
   if (c.key_run == 0) {
     *cmp = CompareKeys(target, c.key);
     return Status::OK();
@@ -59,7 +59,7 @@ Status Compare(const Pager& pager, const Cell& c, std::string_view target, uint6
   }
   std::string storage;
   std::string_view key;
-  Status s = CellKey(pager, c, max_txn, verify, &storage, &key);
+  Status s = CellKey(pager, c, max_txn, read, &storage, &key);
   if (s.ok()) *cmp = CompareKeys(target, key);
   return s;
 }
@@ -67,7 +67,7 @@ Status Compare(const Pager& pager, const Cell& c, std::string_view target, uint6
 // The first cell i in [lo, count) whose key is >= target, or with `strict`
 // > target (count if none), by binary search; *equal if that key is target.
 Status Search(const Pager& pager, const NodeView& node, int lo, std::string_view target,
-              bool strict, uint64_t max_txn, bool verify, int* index, bool* equal) {
+              bool strict, uint64_t max_txn, PageReadOptions read, int* index, bool* equal) {
   int hi = node.count();
   *equal = false;
   while (lo < hi) {
@@ -78,7 +78,7 @@ Status Search(const Pager& pager, const NodeView& node, int lo, std::string_view
     } else {
       Cell c;
       Status s = node.KeyAt(mid, &c);
-      if (s.ok()) s = Compare(pager, c, target, max_txn, verify, &cmp);
+      if (s.ok()) s = Compare(pager, c, target, max_txn, read, &cmp);
       if (!s.ok()) return s;
     }
     if (cmp > 0 || (strict && cmp == 0)) {
@@ -95,9 +95,9 @@ Status Search(const Pager& pager, const NodeView& node, int lo, std::string_view
 // The child of a branch whose range holds `target`: the last cell i >= 1 with
 // key(i) <= target, else 0.
 Status ChildIndex(const Pager& pager, const NodeView& node, std::string_view target,
-                  uint64_t max_txn, bool verify, int* index) {
+                  uint64_t max_txn, PageReadOptions read, int* index) {
   bool equal;
-  Status s = Search(pager, node, 1, target, /*strict=*/true, max_txn, verify, index, &equal);
+  Status s = Search(pager, node, 1, target, /*strict=*/true, max_txn, read, index, &equal);
   (*index)--;
   return s;
 }
@@ -105,13 +105,13 @@ Status ChildIndex(const Pager& pager, const NodeView& node, std::string_view tar
 // The first cell of a leaf whose key is >= target (count() if none); *equal
 // if its key is target.
 Status LowerBound(const Pager& pager, const NodeView& node, std::string_view target,
-                  uint64_t max_txn, bool verify, int* index, bool* equal) {
-  return Search(pager, node, 0, target, /*strict=*/false, max_txn, verify, index, equal);
+                  uint64_t max_txn, PageReadOptions read, int* index, bool* equal) {
+  return Search(pager, node, 0, target, /*strict=*/false, max_txn, read, index, equal);
 }
 
-Status ReadNodePage(const Pager& pager, PageId id, uint32_t level, uint64_t max_txn, bool verify,
-                    PageRef* ref, NodeView* node) {
-  Status s = pager.Read(id, level == 1 ? PageType::kLeaf : PageType::kBranch, max_txn, verify, ref);
+Status ReadNodePage(const Pager& pager, PageId id, uint32_t level, uint64_t max_txn,
+                    PageReadOptions read, PageRef* ref, NodeView* node) {
+  Status s = pager.Read(id, level == 1 ? PageType::kLeaf : PageType::kBranch, max_txn, read, ref);
   if (s.ok()) s = node->Init(ref->data(), id);
   if (!s.ok() && s.IsCorruption() && s.message().find(pager.path()) == std::string::npos) {
     s = Status::Corruption(pager.path() + ": " + s.message());
@@ -123,19 +123,19 @@ Status ReadNodePage(const Pager& pager, PageId id, uint32_t level, uint64_t max_
 
 // --- Lookups -------------------------------------------------------------------
 
-Status TreeGet(const Pager& pager, const TreeRoot& tree, std::string_view key, bool verify,
+Status TreeGet(const Pager& pager, const TreeRoot& tree, std::string_view key, PageReadOptions read,
                std::string* value) {
   PageId id = tree.root;
   if (id == 0) return Status::NotFound(std::string_view());
   for (uint32_t level = tree.height;; level--) {
     PageRef ref;
     NodeView node;
-    Status s = ReadNodePage(pager, id, level, tree.txn, verify, &ref, &node);
+    Status s = ReadNodePage(pager, id, level, tree.txn, read, &ref, &node);
     if (!s.ok()) return s;
     Cell c;
     if (level > 1) {
       int i = 0;
-      s = ChildIndex(pager, node, key, tree.txn, verify, &i);
+      s = ChildIndex(pager, node, key, tree.txn, read, &i);
       if (!s.ok()) return s;
       if ((id = node.InlineChild(i)) != 0) continue;
       s = node.CellAt(i, &c);
@@ -145,13 +145,12 @@ Status TreeGet(const Pager& pager, const TreeRoot& tree, std::string_view key, b
     }
     int i = 0;
     bool equal = false;
-    s = LowerBound(pager, node, key, tree.txn, verify, &i, &equal);
+    s = LowerBound(pager, node, key, tree.txn, read, &i, &equal);
     if (!s.ok()) return s;
     if (!equal) return Status::NotFound(std::string_view());
     s = node.CellAt(i, &c);
     if (!s.ok()) return s;
-    if (c.value_run != 0)
-      return ReadRun(pager, c.value_run, c.value_bytes, tree.txn, verify, value);
+    if (c.value_run != 0) return ReadRun(pager, c.value_run, c.value_bytes, tree.txn, read, value);
     value->assign(c.value);
     return Status::OK();
   }
@@ -162,9 +161,9 @@ namespace {
 // A cursor: the path from the root to the current leaf cell.
 class TreeIterator final : public Iterator {
  public:
-  TreeIterator(const Pager* pager, const TreeRoot& tree, bool verify,
+  TreeIterator(const Pager* pager, const TreeRoot& tree, PageReadOptions read,
                std::function<void()> on_destroy)
-      : pager_(*pager), tree_(tree), verify_(verify), on_destroy_(std::move(on_destroy)) {}
+      : pager_(*pager), tree_(tree), read_(read), on_destroy_(std::move(on_destroy)) {}
   ~TreeIterator() override {
     if (on_destroy_) on_destroy_();
   }
@@ -180,13 +179,13 @@ class TreeIterator final : public Iterator {
       Level& l = path_[depth];
       Status s;
       if (depth + 1 < tree_.height) {
-        s = ChildIndex(pager_, l.node, target, tree_.txn, verify_, &l.index);
+        s = ChildIndex(pager_, l.node, target, tree_.txn, read_, &l.index);
         Cell c;
         if (s.ok()) s = l.node.CellAt(l.index, &c);
         id = c.child;
       } else {
         bool equal = false;
-        s = LowerBound(pager_, l.node, target, tree_.txn, verify_, &l.index, &equal);
+        s = LowerBound(pager_, l.node, target, tree_.txn, read_, &l.index, &equal);
       }
       if (!s.ok()) return Fail(s);
     }
@@ -227,7 +226,7 @@ class TreeIterator final : public Iterator {
   }
   bool Load(uint32_t depth, PageId id) {
     Level& l = path_[depth];
-    Status s = ReadNodePage(pager_, id, tree_.height - depth, tree_.txn, verify_, &l.ref, &l.node);
+    Status s = ReadNodePage(pager_, id, tree_.height - depth, tree_.txn, read_, &l.ref, &l.node);
     if (!s.ok()) Fail(s);
     return s.ok();
   }
@@ -270,9 +269,9 @@ class TreeIterator final : public Iterator {
     const Level& l = path_.back();
     Cell c;
     Status s = l.node.CellAt(l.index, &c);
-    if (s.ok()) s = CellKey(pager_, c, tree_.txn, verify_, &key_storage_, &key_);
+    if (s.ok()) s = CellKey(pager_, c, tree_.txn, read_, &key_storage_, &key_);
     if (s.ok() && c.value_run != 0) {
-      s = ReadRun(pager_, c.value_run, c.value_bytes, tree_.txn, verify_, &value_storage_);
+      s = ReadRun(pager_, c.value_run, c.value_bytes, tree_.txn, read_, &value_storage_);
       value_ = value_storage_;
     } else {
       value_ = c.value;
@@ -283,7 +282,7 @@ class TreeIterator final : public Iterator {
 
   const Pager& pager_;
   const TreeRoot tree_;
-  const bool verify_;
+  const PageReadOptions read_;
   std::function<void()> on_destroy_;
   std::vector<Level> path_;  // path_[0] is the root, path_.back() the leaf
   bool valid_ = false;
@@ -294,9 +293,9 @@ class TreeIterator final : public Iterator {
 
 }  // namespace
 
-std::unique_ptr<Iterator> NewTreeIterator(const Pager* pager, const TreeRoot& tree, bool verify,
-                                          std::function<void()> on_destroy) {
-  return std::make_unique<TreeIterator>(pager, tree, verify, std::move(on_destroy));
+std::unique_ptr<Iterator> NewTreeIterator(const Pager* pager, const TreeRoot& tree,
+                                          PageReadOptions read, std::function<void()> on_destroy) {
+  return std::make_unique<TreeIterator>(pager, tree, read, std::move(on_destroy));
 }
 
 // --- Updates -------------------------------------------------------------------
@@ -340,7 +339,7 @@ Status TreeWriter::ReadNode(PageId id, uint32_t level, Node* node) {
   if (id == 0) return Status::OK();
   PageRef& ref = held_.emplace_back();
   NodeView view;
-  Status s = ReadNodePage(*pager_, id, level, txn_, true, &ref, &view);
+  Status s = ReadNodePage(*pager_, id, level, txn_, {}, &ref, &view);
   if (!s.ok()) return s;
   node->entries.resize(view.count());
   for (int i = 0; i < view.count(); i++) {
@@ -351,7 +350,7 @@ Status TreeWriter::ReadNode(PageId id, uint32_t level, Node* node) {
     if (c.key_run != 0) {
       std::string key;
       std::string_view full;
-      s = CellKey(*pager_, c, txn_, true, &key, &full);
+      s = CellKey(*pager_, c, txn_, {}, &key, &full);
       if (!s.ok()) return s;
       e.key = Keep(std::move(key));
     } else {
@@ -446,7 +445,7 @@ Status TreeWriter::ApplyOps(const std::vector<TreeOp>& ops, TreeRoot* result) {
     PageRef ref;
     NodeView view;
     Cell only;
-    s = ReadNodePage(*pager_, root, height, txn_, true, &ref, &view);
+    s = ReadNodePage(*pager_, root, height, txn_, {}, &ref, &view);
     if (s.ok() && view.count() == 1) s = view.CellAt(0, &only);
     if (!s.ok()) return s;
     if (view.count() != 1) break;
@@ -491,7 +490,7 @@ Status TreeWriter::EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<
   const TreeOp& op = ops[0];
   PageRef& ref = held_.emplace_back();
   NodeView view;
-  Status s = ReadNodePage(*pager_, id, 1, txn_, true, &ref, &view);
+  Status s = ReadNodePage(*pager_, id, 1, txn_, {}, &ref, &view);
   if (!s.ok()) return s;
   const char* page = ref.data();
   const int count = view.count();
@@ -501,7 +500,7 @@ Status TreeWriter::EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<
   }
   int idx = 0;
   bool equal = false;
-  s = LowerBound(*pager_, view, op.key, txn_, true, &idx, &equal);
+  s = LowerBound(*pager_, view, op.key, txn_, {}, &idx, &equal);
   Cell last, old;
   size_t old_end = 0, cells_end = 0;
   if (s.ok()) s = view.CellAt(count - 1, &last, &cells_end);
@@ -597,7 +596,7 @@ Status TreeWriter::EditBranch(PageId id, uint32_t level, const TreeOp* ops, size
   *done = false;
   PageRef& ref = held_.emplace_back();
   NodeView view;
-  Status s = ReadNodePage(*pager_, id, level, txn_, true, &ref, &view);
+  Status s = ReadNodePage(*pager_, id, level, txn_, {}, &ref, &view);
   if (!s.ok()) return s;
   struct Patch {
     size_t end;  // the child id is the cell's last 8 bytes
@@ -606,12 +605,12 @@ Status TreeWriter::EditBranch(PageId id, uint32_t level, const TreeOp* ops, size
   std::vector<Patch> patches;
   bool editable = true;
   int next_child = 0;
-  s = ChildIndex(*pager_, view, ops[0].key, txn_, true, &next_child);
+  s = ChildIndex(*pager_, view, ops[0].key, txn_, {}, &next_child);
   for (size_t j = 0; s.ok() && j < n;) {
     const int i = next_child;
     size_t k = j + 1;
     for (; k < n; k++) {  // the ops that land in child i
-      s = ChildIndex(*pager_, view, ops[k].key, txn_, true, &next_child);
+      s = ChildIndex(*pager_, view, ops[k].key, txn_, {}, &next_child);
       if (!s.ok() || next_child != i) break;
     }
     if (!s.ok()) return s;
@@ -642,7 +641,7 @@ Status TreeWriter::EditBranch(PageId id, uint32_t level, const TreeOp* ops, size
         Cell last;
         size_t end_of_cells = 0;
         s = view.CellAt(neighbour, &nc);
-        if (s.ok()) s = ReadNodePage(*pager_, nc.child, level - 1, txn_, true, &nref, &nview);
+        if (s.ok()) s = ReadNodePage(*pager_, nc.child, level - 1, txn_, {}, &nref, &nview);
         if (s.ok()) s = nview.CellAt(nview.count() - 1, &last, &end_of_cells);
         if (!s.ok()) return s;
         if (end_of_cells - kPageHeaderBytes + replaced[0].fill <= kNodeCapacityBytes) {
@@ -893,7 +892,7 @@ class Checker {
     for (PageId id = meta_.free_list; s.ok() && id != 0;) {
       s = Mark(id, 1, "free-list");
       PageRef ref;
-      if (s.ok()) s = pager_.Read(id, PageType::kFreeList, meta_.txn, true, &ref);
+      if (s.ok()) s = pager_.Read(id, PageType::kFreeList, meta_.txn, {}, &ref);
       if (s.ok()) s = DecodeFreeListPage(ref.data(), id, &id, &free);
     }
     for (size_t i = 0; s.ok() && i < free.size(); i++)
@@ -935,7 +934,7 @@ class Checker {
   }
   Status CheckRun(PageId run, uint64_t bytes, std::string* data) {
     Status s = Mark(run, OverflowPages(bytes), "overflow");
-    if (s.ok()) s = ReadRun(pager_, run, bytes, meta_.txn, true, data);
+    if (s.ok()) s = ReadRun(pager_, run, bytes, meta_.txn, {}, data);
     overflow_pages_ += OverflowPages(bytes);
     return s;
   }
@@ -945,7 +944,7 @@ class Checker {
     Status s = Mark(id, 1, level == 1 ? "leaf" : "branch");
     PageRef ref;
     NodeView node;
-    if (s.ok()) s = ReadNodePage(pager_, id, level, meta_.txn, true, &ref, &node);
+    if (s.ok()) s = ReadNodePage(pager_, id, level, meta_.txn, {}, &ref, &node);
     if (!s.ok()) return s;
     if (root && level > 1 && node.count() < 2) return Bad("the root branch has one child");
     std::string prev;
@@ -955,7 +954,7 @@ class Checker {
       std::string key_storage;
       std::string_view key;
       if (s.ok() && c.key_run != 0) s = CheckRun(c.key_run, c.key_bytes, &key_storage);
-      if (s.ok()) s = CellKey(pager_, c, meta_.txn, true, &key_storage, &key);
+      if (s.ok()) s = CellKey(pager_, c, meta_.txn, {}, &key_storage, &key);
       if (!s.ok()) return s;
       const std::string where = "page " + std::to_string(id) + " cell " + std::to_string(i);
       if (level > 1 && i == 0) {
@@ -985,7 +984,7 @@ class Checker {
         std::string next_storage;
         std::string_view next_key;
         s = node.CellAt(i + 1, &next);
-        if (s.ok()) s = CellKey(pager_, next, meta_.txn, true, &next_storage, &next_key);
+        if (s.ok()) s = CellKey(pager_, next, meta_.txn, {}, &next_storage, &next_key);
         if (!s.ok()) return s;
         child_upper.assign(next_key);
         child_has_upper = true;

@@ -35,12 +35,12 @@ struct TreeRoot {
 };
 
 // NotFound if `key` is absent.
-Status TreeGet(const Pager& pager, const TreeRoot& tree, std::string_view key, bool verify,
+Status TreeGet(const Pager& pager, const TreeRoot& tree, std::string_view key, PageReadOptions read,
                std::string* value);
 
 // An iterator over `tree`; `on_destroy` runs when it is destroyed (unpins the version).
-std::unique_ptr<Iterator> NewTreeIterator(const Pager* pager, const TreeRoot& tree, bool verify,
-                                          std::function<void()> on_destroy);
+std::unique_ptr<Iterator> NewTreeIterator(const Pager* pager, const TreeRoot& tree,
+                                          PageReadOptions read, std::function<void()> on_destroy);
 
 struct TreeOp {
   std::string_view key;

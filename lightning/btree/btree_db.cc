@@ -639,7 +639,7 @@ void BTreeDB::Unpin(uint64_t txn) {
 Status BTreeDB::Get(const ReadOptions& ro, std::string_view key, std::string* value) {
   TreeRoot tree;
   if (!Pin(ro, &tree)) return ClosedError();
-  Status s = btree::TreeGet(*pager_, tree, key, ro.verify_checksums, value);
+  Status s = btree::TreeGet(*pager_, tree, key, {ro.verify_checksums, ro.fill_cache}, value);
   Unpin(tree.txn);
   return s;
 }
@@ -647,7 +647,7 @@ Status BTreeDB::Get(const ReadOptions& ro, std::string_view key, std::string* va
 std::unique_ptr<Iterator> BTreeDB::NewIterator(const ReadOptions& ro) {
   TreeRoot tree;
   if (!Pin(ro, &tree)) return std::make_unique<StatusIterator>(ClosedError());
-  return btree::NewTreeIterator(pager_.get(), tree, ro.verify_checksums,
+  return btree::NewTreeIterator(pager_.get(), tree, {ro.verify_checksums, ro.fill_cache},
                                 [this, txn = tree.txn] { Unpin(txn); });
 }
 
@@ -719,6 +719,7 @@ std::string BTreeDB::StatsString() const {
     out += std::to_string(v);
     out += '\n';
   };
+  line("root", current_.root);
   line("height", current_.height);
   line("entries", current_.entries);
   line("pages", p.page_count);

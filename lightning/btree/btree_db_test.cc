@@ -325,6 +325,50 @@ TEST_F(BTreeDBTest, PageCacheServesReadsWithoutAMemoryMap) {
   EXPECT_EQ(1u, CountOccurrences(s.ToString(), "/PAGES")) << s.ToString();
 }
 
+// Without a memory map, ReadOptions::fill_cache decides whether a page read
+// with pread stays in the page cache, and verify_checksums whether it is
+// checked; the cache holds only verified pages, so a read that fills it
+// verifies even when verify_checksums is false.
+TEST_F(BTreeDBTest, ReadOptionsDecideWhatThePageCacheKeepsAndVerifies) {
+  UnmappedFileSystem fs;
+  options_.fs = &fs;
+  Open();
+  for (int i = 0; i < 10; i++) Put(NumberedKey(i), std::string(300, 'v'));  // one leaf
+  db_.reset();
+  Open();
+  ReadOptions no_fill;
+  no_fill.fill_cache = false;
+  std::string value;
+  for (int i = 0; i < 5; i++) LIGHTNING_ASSERT_OK(db_->Get(no_fill, NumberedKey(3), &value));
+  EXPECT_EQ(0u, Property("cache-hits")) << "a read with fill_cache=false filled the cache";
+  for (int i = 0; i < 2; i++) LIGHTNING_ASSERT_OK(db_->Get(ReadOptions(), NumberedKey(3), &value));
+  EXPECT_EQ(1u, Property("cache-hits"));
+
+  // Damage a value byte of the leaf (the tree's only node page, the root).
+  const uint64_t root = Property("root");
+  db_.reset();
+  std::fstream f(dir_.path() + "/PAGES", std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(root * 4096 + 3000));  // in the last cells' values
+  f.put('w');
+  f.close();
+  Open();
+  ReadOptions unchecked = no_fill;
+  unchecked.verify_checksums = false;
+  std::unique_ptr<Iterator> it(db_->NewIterator(unchecked));
+  int damaged = 0, n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), n++) {
+    damaged += it->value() != std::string(300, 'v');
+  }
+  LIGHTNING_EXPECT_OK(it->status());
+  EXPECT_EQ(10, n);
+  EXPECT_EQ(1, damaged) << "verify_checksums=false, fill_cache=false returns the bytes as stored";
+  it.reset();
+  ReadOptions fills_cache;
+  fills_cache.verify_checksums = false;
+  EXPECT_TRUE(db_->Get(fills_cache, NumberedKey(0), &value).IsCorruption());
+  EXPECT_TRUE(db_->Get(ReadOptions(), NumberedKey(0), &value).IsCorruption());
+}
+
 TEST_F(BTreeDBTest, DamagedPageIsCorruptionNamingThePageFile) {
   Open();
   for (int i = 0; i < 3000; i++) Put(NumberedKey(i), std::string(100, 'v'));

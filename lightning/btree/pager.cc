@@ -193,7 +193,7 @@ Status Pager::LoadFreeList(const Meta& meta) {
       return Status::Corruption("free list: bad page " + std::to_string(id));
     }
     PageRef ref;
-    Status s = Read(id, PageType::kFreeList, meta.txn, true, &ref);
+    Status s = Read(id, PageType::kFreeList, meta.txn, {}, &ref);
     if (!s.ok()) return s;
     free_list_pages_.push_back(id);
     s = DecodeFreeListPage(ref.data(), id, &id, &runs);
@@ -219,7 +219,7 @@ Status Pager::LoadFreeList(const Meta& meta) {
   return Status::OK();
 }
 
-Status Pager::Read(PageId id, PageType type, uint64_t max_txn, bool verify_checksum,
+Status Pager::Read(PageId id, PageType type, uint64_t max_txn, PageReadOptions read,
                    PageRef* ref) const {
   ref->held_.reset();
   ref->data_ = nullptr;
@@ -239,7 +239,7 @@ Status Pager::Read(PageId id, PageType type, uint64_t max_txn, bool verify_check
     ref->data_ = view->base + id * kPageBytes;
     std::atomic<uint64_t>& word = view->verified[id / 64];
     const uint64_t bit = uint64_t{1} << (id % 64);
-    const bool verify = verify_checksum && (word.load(std::memory_order_relaxed) & bit) == 0;
+    const bool verify = read.verify_checksum && (word.load(std::memory_order_relaxed) & bit) == 0;
     s = CheckPage(ref->data_, id, type, max_txn, verify);
     if (s.ok() && verify) word.fetch_or(bit, std::memory_order_relaxed);
   } else if (std::shared_ptr<const char> cached =
@@ -257,8 +257,9 @@ Status Pager::Read(PageId id, PageType type, uint64_t max_txn, bool verify_check
       return Status::Corruption(path_ + ": page " + std::to_string(id) + " is past the end");
     }
     if (got.data() != buffer.get()) std::memcpy(buffer.get(), got.data(), kPageBytes);
-    s = CheckPage(buffer.get(), id, type, max_txn, /*verify_checksum=*/true);
-    if (cache_ != nullptr && s.ok()) cache_->Insert(cache_id_, id, buffer, kPageBytes);
+    const bool cache = cache_ != nullptr && read.fill_cache;
+    s = CheckPage(buffer.get(), id, type, max_txn, read.verify_checksum || cache);
+    if (cache && s.ok()) cache_->Insert(cache_id_, id, buffer, kPageBytes);
     ref->data_ = buffer.get();
     ref->held_ = std::move(buffer);
   }

@@ -56,6 +56,17 @@ using PageBuffer = std::shared_ptr<char[]>;
 // allocation, and one the C library's allocator serves slowly.
 PageBuffer NewPageBuffer();
 
+// How one read treats pages it reads from the file (from ReadOptions).
+//  verify_checksum: check a page's checksum on its first read from the file
+//    in this process (a page already verified is not checked again).
+//  fill_cache: without a memory map, a page read with pread is kept in the
+//    page cache. The cache holds only verified pages, so a page read to be
+//    cached is verified even when verify_checksum is false.
+struct PageReadOptions {
+  bool verify_checksum = true;
+  bool fill_cache = true;
+};
+
 // A page held for reading: data() stays valid while the PageRef lives.
 class PageRef {
  public:
@@ -96,7 +107,7 @@ class Pager {
   // The page `id` of `type` as the version with transaction `max_txn` sees
   // it: from memory if it is dirty, else from the file. Corruption (naming
   // the file and page) if its checksum or header is wrong.
-  Status Read(PageId id, PageType type, uint64_t max_txn, bool verify_checksum, PageRef* ref) const;
+  Status Read(PageId id, PageType type, uint64_t max_txn, PageReadOptions read, PageRef* ref) const;
 
   // --- For the writer ---
 

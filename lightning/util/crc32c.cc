@@ -1,7 +1,11 @@
 // CRC32C two ways, with the same answers (crc32c_test.cc holds them equal):
 //  - portable: table-driven "slicing by 8", eight 256-entry tables built at
 //    compile time, so each 8-byte step costs eight lookups and no branches;
-//  - x86-64 with SSE4.2: the crc32 instruction, 8 bytes per instruction.
+//  - x86-64 with SSE4.2: the crc32 instruction, 8 bytes per instruction, on
+//    three independent streams at once for long inputs (the instruction
+//    takes three cycles, but a new one can start every cycle), joined by
+//    CRC arithmetic: crc(A then B) = crc(A) * x^(8 * |B|) mod P  xor  crc(B
+//    from zero).
 // Extend picks the hardware path once, at first use, when the CPU has it.
 #include "lightning/util/crc32c.h"
 
@@ -36,6 +40,33 @@ constexpr Tables MakeTables() {
 
 constexpr Tables kTables = MakeTables();
 
+// a * b mod P, for polynomials in the reflected bit order of the CRC
+// register (bit 31 is x^0).
+constexpr uint32_t MultModP(uint32_t a, uint32_t b) {
+  uint32_t product = 0;
+  for (uint32_t m = 1u << 31; m != 0; m >>= 1) {
+    if (a & m) product ^= b;
+    b = (b & 1) ? (b >> 1) ^ kPoly : b >> 1;  // b * x
+  }
+  return product;
+}
+
+// x^n mod P.
+constexpr uint32_t XPowModP(uint64_t n) {
+  uint32_t result = 1u << 31;  // x^0
+  uint32_t square = 1u << 30;  // x^1, then x^2, x^4, ...
+  for (; n != 0; n >>= 1) {
+    if (n & 1) result = MultModP(square, result);
+    square = MultModP(square, square);
+  }
+  return result;
+}
+
+// The hardware path's stream length, and the factor that moves a register
+// past that many bytes.
+constexpr size_t kStreamBytes = 1024;
+constexpr uint32_t kStreamShift = XPowModP(8 * kStreamBytes);
+
 using ExtendFn = uint32_t (*)(uint32_t, const char*, size_t);
 
 ExtendFn Choose() {
@@ -68,11 +99,26 @@ bool HardwareAvailable() { return __builtin_cpu_supports("sse4.2"); }
 // Compiled for SSE4.2 alone; only called when HardwareAvailable().
 __attribute__((target("sse4.2"))) uint32_t ExtendHardware(uint32_t init, const char* data,
                                                           size_t n) {
+  auto word = [](const char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);  // unaligned; little-endian, as the instruction wants
+    return w;
+  };
   uint64_t c = ~init;
+  while (n >= 3 * kStreamBytes) {
+    uint64_t c1 = 0, c2 = 0;
+    for (size_t i = 0; i < kStreamBytes; i += 8) {
+      c = _mm_crc32_u64(c, word(data + i));
+      c1 = _mm_crc32_u64(c1, word(data + kStreamBytes + i));
+      c2 = _mm_crc32_u64(c2, word(data + 2 * kStreamBytes + i));
+    }
+    c = MultModP(kStreamShift, static_cast<uint32_t>(c)) ^ c1;
+    c = MultModP(kStreamShift, static_cast<uint32_t>(c)) ^ c2;
+    data += 3 * kStreamBytes;
+    n -= 3 * kStreamBytes;
+  }
   while (n >= 8) {
-    uint64_t word;
-    std::memcpy(&word, data, 8);  // unaligned; little-endian, as the instruction wants
-    c = _mm_crc32_u64(c, word);
+    c = _mm_crc32_u64(c, word(data));
     data += 8;
     n -= 8;
   }

@@ -29,10 +29,11 @@ TEST(Crc32cTest, ExtendEqualsWhole) {
 }
 
 // The hardware and portable paths agree on every length 0..300, at every
-// alignment 0..7, and when a CRC is continued from a split anywhere.
+// alignment 0..7, and when a CRC is continued from a split anywhere; and on
+// long inputs, where the hardware path runs three streams and joins them.
 TEST(Crc32cTest, HardwareAndPortableAgree) {
   if (!internal::HardwareAvailable()) GTEST_SKIP() << "no crc32 instruction on this CPU";
-  std::string buf(320, '\0');
+  std::string buf(40000, '\0');
   uint64_t x = 0x9e3779b97f4a7c15ull;  // fixed xorshift bytes: the test is deterministic
   for (char& b : buf) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -48,6 +49,16 @@ TEST(Crc32cTest, HardwareAndPortableAgree) {
       ASSERT_EQ(internal::ExtendPortable(0, p, n),
                 internal::ExtendHardware(head, p + split, n - split))
           << "offset " << offset << " length " << n << " split " << split;
+    }
+  }
+  for (size_t n : {3071, 3072, 3073, 4092, 6143, 6144, 9216, 9217, 39990}) {
+    for (size_t offset : {0, 3, 8}) {
+      const char* p = buf.data() + offset;
+      ASSERT_EQ(internal::ExtendPortable(0, p, n), internal::ExtendHardware(0, p, n))
+          << "offset " << offset << " length " << n;
+      ASSERT_EQ(internal::ExtendPortable(0x12345678, p, n),
+                internal::ExtendHardware(0x12345678, p, n))
+          << "offset " << offset << " length " << n << " continued";
     }
   }
   EXPECT_EQ(0xe3069283u, internal::ExtendHardware(0, "123456789", 9));

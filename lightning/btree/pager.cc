@@ -512,16 +512,24 @@ void Pager::RefreshView() {
 }
 
 std::vector<FreeRun> Pager::FreeRunsForMeta() const {
-  std::map<PageId, uint64_t> free = free_;
-  for (const auto& [txn, r] : waiting_readers_) free.emplace(r.first, r.pages);
-  for (const auto& [txn, r] : waiting_checkpoint_) free.emplace(r.first, r.pages);
-  for (PageId id : free_list_pages_) free.emplace(id, 1);
+  // A sorted vector, not a map: a fragmented file has tens of thousands of
+  // runs, and this runs at every checkpoint on the writer's path.
+  std::vector<FreeRun> all;
+  all.reserve(free_.size() + waiting_readers_.size() + waiting_checkpoint_.size() +
+              free_list_pages_.size());
+  for (const auto& [first, pages] : free_) all.push_back({first, pages});
+  for (const auto& [txn, r] : waiting_readers_) all.push_back(r);
+  for (const auto& [txn, r] : waiting_checkpoint_) all.push_back(r);
+  for (PageId id : free_list_pages_) all.push_back({id, 1});
+  std::sort(all.begin(), all.end(),
+            [](const FreeRun& a, const FreeRun& b) { return a.first < b.first; });
   std::vector<FreeRun> runs;
-  for (const auto& [first, pages] : free) {
-    if (!runs.empty() && runs.back().first + runs.back().pages == first) {
-      runs.back().pages += pages;
+  for (const FreeRun& r : all) {
+    assert(runs.empty() || runs.back().first + runs.back().pages <= r.first);  // no page twice
+    if (!runs.empty() && runs.back().first + runs.back().pages == r.first) {
+      runs.back().pages += r.pages;
     } else {
-      runs.push_back({first, pages});
+      runs.push_back(r);
     }
   }
   return runs;

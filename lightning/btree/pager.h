@@ -30,7 +30,8 @@
 // written (see Retire). Pages this process builds are checked when built,
 // and sealed (checksummed) when a checkpoint writes them.
 //
-// Thread safety: Read may be called from any thread at any time. Everything
+// Thread safety: Read may be called from any thread at any time, and
+// WriteCheckpoint from one other thread while the writer goes on. Everything
 // else is for the one writer at a time (the engine's write lock).
 #pragma once
 

@@ -85,19 +85,16 @@ struct PoolAllocator {
   }
 };
 
-}  // namespace
-
-PageBuffer NewPageBuffer() {
-  return std::allocate_shared_for_overwrite<char[]>(PoolAllocator<char>(), kPageBytes);
-}
-namespace {
-
 Status Named(const std::string& path, const Status& s) {
   if (s.ok() || !s.IsCorruption() || s.message().starts_with(path)) return s;
   return Status::Corruption(path + ": " + s.message());
 }
 
 }  // namespace
+
+PageBuffer NewPageBuffer() {
+  return std::allocate_shared_for_overwrite<char[]>(PoolAllocator<char>(), kPageBytes);
+}
 
 Pager::Pager(FileSystem* fs, std::string path, std::unique_ptr<RandomRWFile> file,
              BlockCache* cache)

@@ -133,33 +133,27 @@ class Pager {
   // The transaction id a checkpoint after transaction `txn` gives its meta:
   // the next one >= txn of the parity the last durable meta does not have.
   uint64_t MetaTxnAfter(uint64_t txn) const { return txn % 2 != durable_.txn % 2 ? txn : txn + 1; }
-  // Makes `meta` durable (see the header comment). REQUIRES: meta.txn ==
-  // MetaTxnAfter(the last transaction), every live dirty page reachable from
-  // meta.root. On error the pager must not be used for writing again.
-  Status Checkpoint(const Meta& meta) {
-    BeginCheckpoint(meta);
-    Status s = WriteCheckpoint();
-    if (s.ok()) FinishCheckpoint();
-    return s;
-  }
-  // A checkpoint in three steps, so that the writing can run on another
-  // thread while the writer goes on with new transactions:
-  //  - BeginCheckpoint (the writer; same REQUIRES as Checkpoint) picks what
-  //    to write: the live dirty pages and a new free list. From then on those
-  //    pages count as durable: one retired later waits for the checkpoint
-  //    after this one, as the new meta may reach it.
+  // Makes a meta durable (see the header comment) in three steps, so that the
+  // writing can run on another thread while the writer goes on:
+  //  - BeginCheckpoint (the writer) picks what to write: the live dirty
+  //    pages and a new free list. From then on those pages count as durable:
+  //    one retired later waits for the checkpoint after this one, as the new
+  //    meta may reach it. REQUIRES: meta.txn ==
+  //    MetaTxnAfter(the last transaction), every live dirty page reachable
+  //    from meta.root.
   //  - WriteCheckpoint (any one thread) writes them, fsyncs, writes the meta
   //    page, fsyncs. It changes nothing the writer or readers use.
   //  - FinishCheckpoint (the writer, once WriteCheckpoint returned OK): the
   //    meta is the durable one; the written pages leave memory; the pages the
   //    old meta reached (retired before Begin) wait only for readers.
+  //    After a failed WriteCheckpoint the pager must not be used for writing.
   // Pages the writer dirties meanwhile are the next checkpoint's.
   void BeginCheckpoint(const Meta& meta);
   Status WriteCheckpoint();
   void FinishCheckpoint();
   const Meta& durable_meta() const { return durable_; }
   // At Open, one meta page failed validation and the other was used. After
-  // creation only a checkpoint's step 3 writes a meta page, so (short of
+  // creation only WriteCheckpoint writes a meta page, so (short of
   // damage) that checkpoint had already synced its new log's marker, which
   // recovery then requires to find (BTreeDB::Recover).
   bool meta_damaged() const { return meta_damaged_; }

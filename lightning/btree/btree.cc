@@ -393,14 +393,17 @@ void TreeWriter::RetireCellRuns(const Entry& e) {
 }
 
 Status TreeWriter::NewEntryForOp(const TreeOp& op, Entry* e) {
-  assert(op.key.size() <= UINT32_MAX && op.value.size() <= UINT32_MAX);
+  assert(op.key.size() <= UINT32_MAX && op.value_bytes() <= UINT32_MAX);
   if (e->key_run == 0 && !KeyInline(op.key.size())) e->key_run = WriteRun(op.key);
   e->key = op.key;
-  e->value_bytes = static_cast<uint32_t>(op.value.size());
+  e->value_bytes = static_cast<uint32_t>(op.value_bytes());
   e->value = {};
   e->value_run = 0;
   const size_t key_part = e->key_run != 0 ? kKeyPrefixBytes + 8 : op.key.size();
-  if (InlineValueFits(key_part, op.value.size())) {
+  if (op.value_run != 0) {
+    assert(!InlineValueFits(key_part, op.run_bytes));
+    e->value_run = op.value_run;  // written already
+  } else if (InlineValueFits(key_part, op.value.size())) {
     e->value = op.value;
   } else {
     e->value_run = WriteRun(op.value);
@@ -515,12 +518,12 @@ Status TreeWriter::EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<
     if (!equal && !KeyInline(op.key.size())) return Status::OK();  // the general path writes it
     // NewEntryForOp may write an overflow run: only once the edit is sure to fit.
     const size_t key_part = e.key_run != 0 ? kKeyPrefixBytes + 8 : op.key.size();
-    const bool inline_value = InlineValueFits(key_part, op.value.size());
+    const bool inline_value = op.value_run == 0 && InlineValueFits(key_part, op.value.size());
     Cell probe;
     probe.key = e.key_run != 0 ? op.key.substr(0, kKeyPrefixBytes) : op.key;
     probe.key_bytes = static_cast<uint32_t>(op.key.size());
     probe.key_run = e.key_run;
-    probe.value_bytes = static_cast<uint32_t>(op.value.size());
+    probe.value_bytes = static_cast<uint32_t>(op.value_bytes());
     probe.value = inline_value ? op.value : std::string_view();
     probe.value_run = inline_value ? 0 : kFirstDataPage;  // a placeholder of the right size
     const size_t old_cell = equal ? old_end - view.SlotOffset(idx) : 0;

@@ -46,6 +46,13 @@ struct TreeOp {
   std::string_view key;
   std::string_view value;
   bool put = true;  // false: delete
+  // A value already in the page file: the overflow run that holds it, and
+  // its length (value is then empty). The engine writes a large value there
+  // before the log record that names it (BTreeDB), so it is written once;
+  // the new leaf cell points to the run.
+  PageId value_run = 0;
+  uint32_t run_bytes = 0;
+  size_t value_bytes() const { return value_run != 0 ? run_bytes : value.size(); }
 };
 
 // One write transaction, txn (> base.txn), on top of `base`. Views in the

@@ -16,6 +16,10 @@ using btree::TreeOp;
 using btree::TreeRoot;
 
 constexpr size_t kMaxGroupBytes = 1 << 20;
+// A value at least this large is written into the page file before the log
+// record, which names it (a value reference) instead of holding it: it is
+// written once, not to the log and again by a checkpoint.
+constexpr size_t kDirectValueBytes = 16 << 10;
 
 Status ClosedError() { return Status::InvalidArgument("the database is closed"); }
 
@@ -43,25 +47,74 @@ class StatusIterator final : public Iterator {
   Status status_;
 };
 
+using ValueRef = WriteBatchInternal::ValueRef;
+
 // A batch's operations as tree ops: sorted by key, the last write of a key
-// winning. Views point into the batch.
-class OpCollector final : public WriteBatch::Handler {
+// winning. Views point into the batch. A value reference a later write of
+// its key replaces is in `dropped`: its run is no longer needed.
+class OpCollector final : public WriteBatchInternal::RefHandler {
  public:
   void Put(std::string_view key, std::string_view value) override {
     ops.push_back({key, value, true});
   }
   void Delete(std::string_view key) override { ops.push_back({key, {}, false}); }
+  void PutRef(std::string_view key, const ValueRef& ref) override {
+    ops.push_back({key, {}, true, ref.run, ref.bytes});
+    max_ref_txn = std::max(max_ref_txn, ref.txn);
+  }
   void Finish() {
     std::stable_sort(ops.begin(), ops.end(),
                      [](const TreeOp& a, const TreeOp& b) { return a.key < b.key; });
     size_t kept = 0;
     for (size_t i = 0; i < ops.size(); i++) {
-      if (i + 1 < ops.size() && ops[i + 1].key == ops[i].key) continue;
+      if (i + 1 < ops.size() && ops[i + 1].key == ops[i].key) {
+        if (ops[i].value_run != 0) dropped.push_back(ops[i]);
+        continue;
+      }
       ops[kept++] = ops[i];
     }
     ops.resize(kept);
   }
   std::vector<TreeOp> ops;
+  std::vector<TreeOp> dropped;
+  uint64_t max_ref_txn = 0;  // the newest transaction a referenced run was written by
+};
+
+// The value references of a batch.
+class RefLister final : public WriteBatchInternal::RefHandler {
+ public:
+  void Put(std::string_view, std::string_view) override {}
+  void Delete(std::string_view) override {}
+  void PutRef(std::string_view, const ValueRef& ref) override { refs.push_back(ref); }
+  std::vector<ValueRef> refs;
+};
+
+// Copies a batch into *out, writing each value of at least kDirectValueBytes
+// into the page file (Pager::WriteValueRun) and a reference to it in its place.
+class ValueRunWriter final : public WriteBatch::Handler {
+ public:
+  ValueRunWriter(btree::Pager* pager, uint64_t txn, WriteBatch* out)
+      : pager_(pager), txn_(txn), out_(out) {}
+  void Put(std::string_view key, std::string_view value) override {
+    if (value.size() < kDirectValueBytes || !status.ok()) {
+      out_->Put(key, value);
+      return;
+    }
+    ValueRef ref;
+    ref.bytes = static_cast<uint32_t>(value.size());
+    ref.txn = txn_;
+    status = pager_->WriteValueRun(value, txn_, &ref.run, &ref.crc);
+    WriteBatchInternal::PutRef(out_, key, ref);
+    refs++;
+  }
+  void Delete(std::string_view key) override { out_->Delete(key); }
+  Status status;
+  size_t refs = 0;
+
+ private:
+  btree::Pager* const pager_;
+  const uint64_t txn_;
+  WriteBatch* const out_;
 };
 
 }  // namespace
@@ -183,6 +236,8 @@ Status BTreeDB::Recover() {
   // torn ones, but if none of them has a readable marker, the damage is not
   // a crash's: a damaged newer meta and a damaged log would otherwise fall
   // back silently to an older state.
+  s = ReserveLoggedValues(logs, meta.log_number);
+  if (!s.ok()) return s;
   bool later_logs = false, later_marker = false;
   for (uint64_t number : logs) {
     if (number < meta.log_number) continue;
@@ -199,7 +254,47 @@ Status BTreeDB::Recover() {
                               ": a meta page is invalid, and no log after the other one's "
                               "begins with a readable marker: the logs are damaged");
   }
+  // The runs of records past a torn tail are free again.
+  for (const auto& [first, pages] : reserved_) pager_->Unreserve(first, pages);
+  reserved_.clear();
   return Checkpoint();
+}
+
+Status BTreeDB::ReserveLoggedValues(const std::vector<uint64_t>& logs, uint64_t first_log) {
+  for (uint64_t number : logs) {
+    if (number < first_log) continue;
+    const std::string name = LogFileName(dir_, number);
+    std::unique_ptr<SequentialFile> file;
+    Status s = options_.fs->NewSequentialFile(name, &file);
+    if (!s.ok()) return s;
+    log::Reader reader(file.get(), name);
+    std::string record;
+    WriteBatch batch;
+    // Damage and malformed records end the scan; ReplayLog reports them.
+    while (reader.ReadRecord(&record) && WriteBatchInternal::SetContents(&batch, record).ok()) {
+      const uint64_t seq = WriteBatchInternal::Sequence(&batch);
+      const uint64_t count = WriteBatchInternal::Count(&batch);
+      if (seq <= last_sequence_ && seq + count <= last_sequence_ + 1) continue;  // in the tree
+      RefLister refs;
+      if (!WriteBatchInternal::IterateWithRefs(&batch, &refs).ok()) break;
+      for (const ValueRef& ref : refs.refs) {
+        const uint64_t pages = btree::OverflowPages(ref.bytes);
+        const uint64_t file_pages = pager_->file_pages();
+        // A run the file cannot hold is never intact (CheckValueRun).
+        if (ref.run < btree::kFirstDataPage || pages == 0 || ref.run > file_pages ||
+            pages > file_pages - ref.run) {
+          continue;
+        }
+        auto it = reserved_.find(ref.run);
+        if (it != reserved_.end() && it->second == pages) continue;
+        s = pager_->Reserve(ref.run, pages);
+        if (!s.ok()) return s;
+        reserved_[ref.run] = pages;
+      }
+    }
+    if (!reader.status().ok() && !reader.status().IsCorruption()) return reader.status();
+  }
+  return Status::OK();
 }
 
 Status BTreeDB::ReplayLog(uint64_t number, bool* read_any) {
@@ -227,6 +322,26 @@ Status BTreeDB::ReplayLog(uint64_t number, bool* read_any) {
                                 ": writes between are missing");
     }
     if (count == 0) continue;  // a marker, or an empty batch
+    // The values the record names must be intact. One that is not was
+    // unsynced when the power went (so was its record: the log is synced
+    // only after the values), unless a later record proves the log synced
+    // past this one: then it was damaged since (Corruption).
+    RefLister refs;
+    s = WriteBatchInternal::IterateWithRefs(&batch, &refs);
+    if (!s.ok()) return Status::Corruption(name + ": " + s.message());
+    for (const ValueRef& ref : refs.refs) {
+      s = pager_->CheckValueRun(ref.run, ref.bytes, ref.txn, ref.crc);
+      if (!s.ok()) break;
+    }
+    if (s.IsCorruption()) {
+      reader.RejectLastRecord();
+      if (reader.status().IsCorruption()) {
+        return Status::Corruption(reader.status().message() + " (" + s.message() + ")");
+      }
+      break;
+    }
+    if (!s.ok()) return s;
+    for (const ValueRef& ref : refs.refs) reserved_.erase(ref.run);
     s = ApplyBatch(batch);
     if (!s.ok()) return s.IsCorruption() ? s : Status::Corruption(name + ": " + s.message());
   }
@@ -238,7 +353,7 @@ Status BTreeDB::ReplayLog(uint64_t number, bool* read_any) {
 // REQUIRES: the caller leads (or is recovering).
 Status BTreeDB::ApplyBatch(const WriteBatch& batch) {
   OpCollector collector;
-  Status s = batch.Iterate(&collector);
+  Status s = WriteBatchInternal::IterateWithRefs(&batch, &collector);
   if (!s.ok()) return s;
   collector.Finish();
   uint64_t min_pinned;
@@ -254,7 +369,13 @@ Status BTreeDB::ApplyBatch(const WriteBatch& batch) {
     editing_in_place_ = shared_up_to < base.txn;
   }
   pager_->Reclaim(min_pinned);
-  btree::TreeWriter writer(pager_.get(), base, base.txn + 1, shared_up_to);
+  // Referenced runs carry the transaction that wrote them (the next one when
+  // they were written; in a replay, maybe one past this tree's next).
+  const uint64_t txn = std::max(base.txn + 1, collector.max_ref_txn);
+  for (const TreeOp& op : collector.dropped) {
+    pager_->Retire(op.value_run, btree::OverflowPages(op.run_bytes), txn);
+  }
+  btree::TreeWriter writer(pager_.get(), base, txn, shared_up_to);
   TreeRoot next;
   s = writer.Apply(collector.ops, &next);
   std::lock_guard<std::mutex> lock(mu_);
@@ -324,7 +445,7 @@ Status BTreeDB::BeginCheckpoint() {
   // silently lose what the damaged meta had made durable. It also comes
   // before the new log's marker is durable: a torn predecessor of a log with
   // a marker would be a gap.
-  Status s = log_ != nullptr ? log_->Sync() : Status::OK();
+  Status s = log_ != nullptr ? SyncLog(log_.get()) : Status::OK();
   if (!s.ok()) return s;
   TreeRoot tree;
   btree::Meta meta;
@@ -376,6 +497,13 @@ Status BTreeDB::BeginCheckpoint() {
   return Status::OK();
 }
 
+// Values first: a synced record may name a value run (Pager::WriteValueRun),
+// and recovery takes a damaged one before a synced record for Corruption.
+Status BTreeDB::SyncLog(log::Writer* log) {
+  Status s = pager_->SyncValues();
+  return s.ok() ? log->Sync() : s;
+}
+
 // The last half, once the meta is durable. REQUIRES: write_mu_ held.
 void BTreeDB::EndCheckpoint() {
   pager_->FinishCheckpoint();
@@ -402,6 +530,10 @@ void BTreeDB::RemoveOldLogs() {
 // ---- Writes -----------------------------------------------------------------
 
 Status BTreeDB::Put(const WriteOptions& o, std::string_view key, std::string_view value) {
+  if (value.size() >= kDirectValueBytes && key.size() <= kMaxKeyBytes &&
+      value.size() <= kMaxValueBytes) {
+    return PutLarge(o, key, value);
+  }
   WriteBatch batch;
   batch.Put(key, value);
   return Write(o, &batch);
@@ -463,19 +595,57 @@ Status BTreeDB::WriteAlone(WriteBatch* batch) {
   return LogAndApply(lock, batch, /*sync=*/false);
 }
 
-// Appends `batch` to the log (and fsyncs it if `sync`), applies it to the
-// tree and checkpoints if the dirty pages passed the write buffer.
-// REQUIRES: write_mu_ held, `lock` (mu_) held; returns with it held.
-Status BTreeDB::LogAndApply(std::unique_lock<std::mutex>& lock, WriteBatch* batch, bool sync) {
-  WriteBatchInternal::SetSequence(batch, last_sequence_ + 1);
+// A Put of a large value skips the batch, and so a copy of the value: it
+// goes from the caller's buffer into the page file, and the log record holds
+// its reference. It takes the write lock as an unsynced write does, also with
+// sync (no group: the fsync is a small part of writing such a value).
+Status BTreeDB::PutLarge(const WriteOptions& o, std::string_view key, std::string_view value) {
+  std::unique_lock<AdaptiveMutex> write_lock(write_mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) return ClosedError();
+  if (!bg_error_.ok()) return bg_error_;
+  ref_batch_.Clear();
+  ValueRunWriter runs(pager_.get(), current_.txn + 1, &ref_batch_);
   lock.unlock();
-  std::string_view record = WriteBatchInternal::Contents(batch);
-  Status s = log_->AddRecord(record);
-  if (s.ok() && sync) s = log_->Sync();
+  runs.Put(key, value);
+  lock.lock();
+  if (!runs.status.ok()) {
+    bg_error_ = runs.status;
+    return runs.status;
+  }
+  return LogAndApply(lock, &ref_batch_, o.sync, key.size() + value.size());
+}
+
+// Appends `batch` to the log (and fsyncs it if `sync`), applies it to the
+// tree and checkpoints if the dirty pages passed the write buffer. Large
+// values go into the page file first (ValueRunWriter), and the log record
+// names them; `user_bytes` counts the keys and values of a batch whose values
+// are references already (PutLarge). REQUIRES: write_mu_ held, `lock` (mu_)
+// held; returns with it held.
+Status BTreeDB::LogAndApply(std::unique_lock<std::mutex>& lock, WriteBatch* batch, bool sync,
+                            uint64_t user_bytes) {
+  WriteBatchInternal::SetSequence(batch, last_sequence_ + 1);
+  const uint64_t txn = current_.txn + 1;  // ApplyBatch's: only this writer changes current_
+  lock.unlock();
+  const WriteBatch* logged = batch;
+  Status s;
+  if (user_bytes == 0)
+    user_bytes = WriteBatchInternal::ByteSize(batch) - WriteBatchInternal::kHeaderBytes;
+  if (batch != &ref_batch_ && WriteBatchInternal::ByteSize(batch) >= kDirectValueBytes) {
+    ref_batch_.Clear();
+    WriteBatchInternal::SetSequence(&ref_batch_, WriteBatchInternal::Sequence(batch));
+    ValueRunWriter runs(pager_.get(), txn, &ref_batch_);
+    s = batch->Iterate(&runs);
+    if (s.ok()) s = runs.status;
+    if (runs.refs != 0) logged = &ref_batch_;
+  }
+  std::string_view record = WriteBatchInternal::Contents(logged);
+  if (s.ok()) s = log_->AddRecord(record);
+  if (s.ok() && sync) s = SyncLog(log_.get());
   if (s.ok()) {
     log_bytes_ += record.size();
-    user_bytes_ += record.size() - WriteBatchInternal::kHeaderBytes;
-    s = ApplyBatch(*batch);
+    user_bytes_ += user_bytes;
+    s = ApplyBatch(*logged);
   }
   Status checkpoint;
   if (s.ok()) checkpoint = MaybeCheckpoint();
@@ -546,7 +716,7 @@ Status BTreeDB::Lead(Writer* w, std::unique_lock<std::mutex>& lock, Writer** las
     }
     case Job::kSync:
       lock.unlock();
-      s = log_->Sync();
+      s = SyncLog(log_.get());
       lock.lock();
       if (!s.ok()) bg_error_ = s;
       return s;

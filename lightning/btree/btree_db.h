@@ -94,6 +94,10 @@ class BTreeDB final : public DB {
   // *read_any: the log had at least one readable record (its marker).
   Status ReplayLog(uint64_t number, bool* read_any);
   Status ApplyBatch(const WriteBatch& batch);
+  // Recovery: the value runs that the records to replay name are taken out
+  // of the free pages (reserved_), so that the replay never allocates them.
+  Status ReserveLoggedValues(const std::vector<uint64_t>& logs, uint64_t first_log);
+  Status SyncLog(log::Writer* log);
   Status Checkpoint();
   Status MaybeCheckpoint();
   Status BeginCheckpoint();
@@ -102,7 +106,9 @@ class BTreeDB final : public DB {
   void RemoveOldLogs();
 
   Status WriteAlone(WriteBatch* batch);
-  Status LogAndApply(std::unique_lock<std::mutex>& lock, WriteBatch* batch, bool sync);
+  Status PutLarge(const WriteOptions& o, std::string_view key, std::string_view value);
+  Status LogAndApply(std::unique_lock<std::mutex>& lock, WriteBatch* batch, bool sync,
+                     uint64_t user_bytes = 0);
   Status RunWriter(Writer* w);
   Status Lead(Writer* w, std::unique_lock<std::mutex>& lock, Writer** last);
   // Pins the version `ro` reads (its snapshot's, else the current one) in
@@ -143,8 +149,10 @@ class BTreeDB final : public DB {
   std::unique_ptr<log::Writer> old_log_;
   uint64_t next_file_number_ = 1;
   WriteBatch group_batch_;
-  uint64_t log_bytes_ = 0;   // appended to logs
-  uint64_t user_bytes_ = 0;  // keys and values written by users
+  WriteBatch ref_batch_;                        // the logged form of a batch with large values
+  std::map<btree::PageId, uint64_t> reserved_;  // recovery: runs of records not replayed yet
+  uint64_t log_bytes_ = 0;                      // appended to logs
+  uint64_t user_bytes_ = 0;                     // keys and values written by users
 
   mutable std::mutex mu_;  // guards everything below
   btree::TreeRoot current_;

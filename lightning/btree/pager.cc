@@ -6,6 +6,8 @@
 #include <mutex>
 #include <new>
 
+#include "lightning/util/crc32c.h"
+
 namespace lightning::btree {
 
 namespace {
@@ -333,6 +335,83 @@ void Pager::Reclaim(uint64_t min_pinned_txn) {
   for (auto it = waiting_readers_.begin(); it != end; ++it)
     Free(it->second.first, it->second.pages);
   waiting_readers_.erase(waiting_readers_.begin(), end);
+}
+
+Status Pager::WriteValueRun(std::string_view value, uint64_t txn, PageId* first,
+                            uint32_t* checksum) {
+  const uint64_t pages = OverflowPages(value.size());
+  assert(pages >= 1);
+  *first = Allocate(pages);
+  run_buffer_.resize(pages * kPageBytes);
+  *checksum = 0;
+  for (uint64_t i = 0; i < pages; i++) {
+    char* page = run_buffer_.data() + i * kPageBytes;
+    EncodeOverflowPage(*first + i, txn, value, i, page);
+    *checksum = crc32c::Extend(*checksum, page, 4);
+  }
+  Status s = file_->Write(*first * kPageBytes, run_buffer_);
+  if (!s.ok()) return s;
+  if (cache_ != nullptr) {  // pages past the file's old end were never read
+    for (PageId id = *first; id < std::min(*first + pages, file_pages_); id++) {
+      cache_->Erase(cache_id_, id);
+    }
+  }
+  file_pages_ = std::max(file_pages_, *first + pages);
+  values_unsynced_ = true;
+  stats_.pages_written += pages;
+  stats_.bytes_written += run_buffer_.size();
+  return Status::OK();
+}
+
+Status Pager::SyncValues() {
+  if (!values_unsynced_) return Status::OK();
+  Status s = file_->Sync();
+  if (s.ok()) values_unsynced_ = false;
+  return s;
+}
+
+Status Pager::CheckValueRun(PageId first, uint64_t bytes, uint64_t txn, uint32_t checksum) const {
+  const uint64_t pages = OverflowPages(bytes);
+  auto bad = [&](const std::string& why) {
+    return Status::Corruption(path_ + ": the value in pages " + std::to_string(first) + "+" +
+                              std::to_string(pages) + " " + why);
+  };
+  if (first < kFirstDataPage || pages == 0 || first + pages > file_pages_) {
+    return bad("lies outside the file");
+  }
+  uint32_t crc = 0;
+  for (uint64_t i = 0; i < pages; i++) {
+    PageRef ref;
+    Status s = Read(first + i, PageType::kOverflow, txn, {}, &ref);
+    if (s.IsCorruption()) return bad("is damaged: " + s.message());
+    if (!s.ok()) return s;
+    if (DecodeHeader(ref.data()).txn != txn) return bad("is of another transaction");
+    crc = crc32c::Extend(crc, ref.data(), 4);
+  }
+  return crc == checksum ? Status::OK() : bad("is not the one its log record names");
+}
+
+Status Pager::Reserve(PageId first, uint64_t pages) {
+  assert(first >= kFirstDataPage && pages >= 1 && first + pages <= file_pages_);
+  if (first < page_count_) {
+    auto it = free_.upper_bound(first);
+    if (it == free_.begin() || std::prev(it)->first + std::prev(it)->second <
+                                   std::min<uint64_t>(first + pages, page_count_)) {
+      return Status::Corruption(path_ + ": a log record names pages " + std::to_string(first) +
+                                "+" + std::to_string(pages) + ", which are in use");
+    }
+    --it;
+    const auto [run, run_pages] = *it;
+    free_.erase(it);
+    if (run < first) free_.emplace(run, first - run);
+    if (run + run_pages > first + pages)
+      free_.emplace(first + pages, run + run_pages - first - pages);
+  }
+  if (first + pages > page_count_) {
+    if (first > page_count_) Free(page_count_, first - page_count_);
+    page_count_ = first + pages;
+  }
+  return Status::OK();
 }
 
 void Pager::Free(PageId first, uint64_t pages) {

@@ -126,6 +126,33 @@ class Pager {
   // Retired pages no version >= min_pinned_txn reaches become free (see the
   // header comment).
   void Reclaim(uint64_t min_pinned_txn);
+  // Large values are written into the page file at once, before the log
+  // record that names them (BTreeDB), so that they are written once:
+  //  - WriteValueRun puts `value` in a new overflow run of transaction `txn`
+  //    (pages sealed, in the file when it returns, so a process crash keeps
+  //    them) and returns its first page and *checksum, the CRC32C of its
+  //    pages' checksums, which the log record keeps.
+  //  - SyncValues makes every run written so far durable; the engine calls it
+  //    before any fsync of a log that may name one.
+  //  - CheckValueRun (recovery) says whether the run a log record names is
+  //    intact: each page's checksum and header (an overflow page of `txn`),
+  //    then `checksum`. Corruption if not: the value never became durable
+  //    (its record was not synced), or was damaged since.
+  // Until a checkpoint reaches it, only a log record does: a run retired
+  // before then waits for a checkpoint, as the record may still be replayed
+  // (Retire: its pages are not dirty).
+  Status WriteValueRun(std::string_view value, uint64_t txn, PageId* first, uint32_t* checksum);
+  Status SyncValues();
+  Status CheckValueRun(PageId first, uint64_t bytes, uint64_t txn, uint32_t checksum) const;
+  // Recovery, before the logs are replayed: the run [first, first + pages)
+  // that a log record names is taken out of the free pages (and the page
+  // count extended past it), so that the replay's own pages never land on
+  // it. Corruption if a page of it is in use: no crash makes a log record
+  // name a page the durable meta reaches. Unreserve frees one whose record
+  // was not applied. REQUIRES: first + pages <= the file's pages.
+  Status Reserve(PageId first, uint64_t pages);
+  void Unreserve(PageId first, uint64_t pages) { Free(first, pages); }
+  uint64_t file_pages() const { return file_pages_; }
   // Bytes of the live dirty pages: what the next checkpoint writes (and,
   // while one runs, what it is writing).
   uint64_t dirty_bytes() const { return live_dirty_pages_ * kPageBytes; }
@@ -224,6 +251,8 @@ class Pager {
   PagerStats stats_;
   std::unique_ptr<PendingCheckpoint> pending_;
   bool meta_damaged_ = false;
+  bool values_unsynced_ = false;  // WriteValueRun wrote since the last SyncValues
+  std::string run_buffer_;        // WriteValueRun's pages, reused
 };
 
 }  // namespace lightning::btree

@@ -21,8 +21,10 @@ Status BatchCorruption(std::string_view what, size_t offset) {
 
 // Decodes every record of `rep`, calling handler (when not null) for each.
 // Checks every byte, so a handler never sees an operation of a malformed batch
-// when the caller validates first with a null handler.
-Status ParseRecords(std::string_view rep, WriteBatch::Handler* handler) {
+// when the caller validates first with a null handler. Value references are
+// accepted only with `refs`, and go to refs_handler (when not null).
+Status ParseRecords(std::string_view rep, WriteBatch::Handler* handler, bool refs = false,
+                    WriteBatchInternal::RefHandler* refs_handler = nullptr) {
   if (rep.size() < WriteBatchInternal::kHeaderBytes) {
     return BatchCorruption("shorter than its header", rep.size());
   }
@@ -41,6 +43,17 @@ Status ParseRecords(std::string_view rep, WriteBatch::Handler* handler) {
     } else if (type == kTypeDeletion) {
       if (!GetLengthPrefixed(&input, &key)) return BatchCorruption("truncated Delete", offset);
       if (handler != nullptr) handler->Delete(key);
+    } else if (type == WriteBatchInternal::kTypeValueRef && refs) {
+      WriteBatchInternal::ValueRef ref;
+      if (!GetLengthPrefixed(&input, &key) || !GetVarint32(&input, &ref.bytes) ||
+          input.size() < 20) {
+        return BatchCorruption("truncated value reference", offset);
+      }
+      ref.run = DecodeFixed64(input.data());
+      ref.txn = DecodeFixed64(input.data() + 8);
+      ref.crc = DecodeFixed32(input.data() + 16);
+      input.remove_prefix(20);
+      if (refs_handler != nullptr) refs_handler->PutRef(key, ref);
     } else {
       return BatchCorruption("unknown record type " + std::to_string(type), offset);
     }
@@ -80,6 +93,23 @@ Status WriteBatch::Iterate(Handler* handler) const {
   Status s = ParseRecords(rep_, nullptr);  // all or nothing: validate first
   if (!s.ok()) return s;
   return ParseRecords(rep_, handler);
+}
+
+void WriteBatchInternal::PutRef(WriteBatch* batch, std::string_view key, const ValueRef& ref) {
+  SetCount(batch, Count(batch) + 1);
+  batch->rep_.push_back(static_cast<char>(kTypeValueRef));
+  PutLengthPrefixed(&batch->rep_, key);
+  PutVarint32(&batch->rep_, ref.bytes);
+  PutFixed64(&batch->rep_, ref.run);
+  PutFixed64(&batch->rep_, ref.txn);
+  PutFixed32(&batch->rep_, ref.crc);
+}
+
+Status WriteBatchInternal::IterateWithRefs(const WriteBatch* batch, RefHandler* handler) {
+  assert(handler != nullptr);
+  Status s = ParseRecords(batch->rep_, nullptr, /*refs=*/true);
+  if (!s.ok()) return s;
+  return ParseRecords(batch->rep_, handler, /*refs=*/true, handler);
 }
 
 uint32_t WriteBatchInternal::Count(const WriteBatch* batch) {

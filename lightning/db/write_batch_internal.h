@@ -46,6 +46,29 @@ class WriteBatchInternal {
   // is malformed. Put and Delete do not check, so the DB calls this once per
   // batch before writing it.
   static Status CheckLimits(const WriteBatch* batch);
+
+  // The B+Tree engine writes a large value into its page file before the log
+  // record that names it, so that it is written once (btree_db.h). In its
+  // log records such a Put is a value reference instead:
+  //   record |= kTypeValueRef varstring(key) bytes:varint32 run:fixed64
+  //             txn:fixed64 crc:fixed32
+  // the value's length, the first page of its overflow run, the transaction
+  // id in the run's page headers, and the CRC32C of the value. No other
+  // reader accepts the tag (WriteBatch::Iterate says Corruption).
+  static constexpr unsigned char kTypeValueRef = 0x10;
+  struct ValueRef {
+    uint32_t bytes = 0;
+    uint64_t run = 0;
+    uint64_t txn = 0;
+    uint32_t crc = 0;
+  };
+  class RefHandler : public WriteBatch::Handler {
+   public:
+    virtual void PutRef(std::string_view key, const ValueRef& ref) = 0;
+  };
+  static void PutRef(WriteBatch* batch, std::string_view key, const ValueRef& ref);
+  // Iterate, with value references passed to handler->PutRef.
+  static Status IterateWithRefs(const WriteBatch* batch, RefHandler* handler);
 };
 
 }  // namespace lightning

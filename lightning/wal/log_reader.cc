@@ -52,6 +52,13 @@ bool Reader::ReadRecord(std::string* record) {
   return false;
 }
 
+void Reader::RejectLastRecord() {
+  if (stopped_) return;
+  stopped_ = true;
+  std::string record;
+  ClassifyDamage(&record, last_record_offset_, last_record_offset_);  // reads on for evidence
+}
+
 // `record` (at `offset`) is the first intact record after the damage, if the
 // damage was found before one.
 void Reader::ClassifyDamage(std::string* record, uint64_t offset, uint64_t damage) {

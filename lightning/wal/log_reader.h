@@ -46,6 +46,13 @@ class Reader {
   // Stores the next record's payload in *record and returns true; false at the
   // end of the intact prefix, on damage, or on a read error: then check status().
   bool ReadRecord(std::string* record);
+  // The caller found the last record returned unusable although intact (a
+  // value it names in another file is damaged or missing): it counts as
+  // damage at last_record_offset(). Reading stops, and status() says what
+  // it was, as for damage the reader finds itself: Corruption if a later
+  // intact record proves that the log had been synced past it, else OK with
+  // tail_damage_offset() set (an unsynced record, torn by a power loss).
+  void RejectLastRecord();
   // OK, Corruption (damage to synced bytes) or the IOError of a failed read.
   Status status() const { return status_; }
   // File offset of the first fragment of the last record returned.

@@ -261,6 +261,38 @@ TEST_F(LogTest, DamageFollowedBySyncedRecordIsCorruption) {
   EXPECT_FALSE(r.tail_damage.has_value());
 }
 
+// A record the caller rejects (a value it names elsewhere is bad) is judged
+// as damage the reader found: torn if no later record proves it synced.
+TEST_F(LogTest, RejectedRecordIsATornTailUnlessALaterRecordProvesItSynced) {
+  for (bool synced : {false, true}) {
+    file_.clear();
+    Writer writer(&dest_);
+    ASSERT_TRUE(writer.AddRecord("first").ok());
+    ASSERT_TRUE(writer.Sync().ok());
+    const uint64_t second = writer.size();
+    ASSERT_TRUE(writer.AddRecord("second").ok());
+    if (synced) ASSERT_TRUE(writer.Sync().ok());
+    ASSERT_TRUE(writer.AddRecord("third").ok());
+    StringSource source(file_);
+    Reader reader(&source, "000007.log");
+    std::string record;
+    ASSERT_TRUE(reader.ReadRecord(&record));
+    ASSERT_TRUE(reader.ReadRecord(&record));
+    ASSERT_EQ(record, "second");
+    reader.RejectLastRecord();
+    EXPECT_FALSE(reader.ReadRecord(&record));
+    if (synced) {
+      ASSERT_TRUE(reader.status().IsCorruption()) << reader.status().ToString();
+      EXPECT_NE(reader.status().message().find("offset " + std::to_string(second)),
+                std::string::npos)
+          << reader.status().message();
+    } else {
+      EXPECT_TRUE(reader.status().ok()) << reader.status().ToString();
+      EXPECT_EQ(reader.tail_damage_offset(), std::optional(second));
+    }
+  }
+}
+
 TEST_F(LogTest, SyncedDamageInEarlierBlockIsCorruption) {
   uint64_t first = Write(Pattern(2 * kBlockBytes, 'x'));
   Sync();

@@ -29,7 +29,9 @@
 // bytes), so one corpus seeds the other. The B+Tree build lengthens the long
 // keys' suffix (kLongKeySuffixBytes: past kMaxInlineKeyBytes, overflow keys)
 // and the largest value (kMaxValueBytes: past what a leaf keeps inline, an
-// overflow run of two pages).
+// overflow run of two pages); there the top sizes stand for a value of
+// kDirectValueBytes, which the B+Tree writes into its page file before the
+// log record that names it.
 //
 // Guarantees: a failed check, or a workload operation failing with no crash
 // injected, prints the decoded scenario and the rule broken to stderr and
@@ -77,6 +79,14 @@ constexpr size_t kMaxBatchOps = 6;
 constexpr size_t kMaxValueBytes = kBTree ? 5000 : 600;
 // The suffix of one key in eight: more than one table block, or an overflow key.
 constexpr size_t kLongKeySuffixBytes = kBTree ? 520 : 40;
+// B+Tree: the top 64 value sizes stand for a value it writes before its log
+// record (BTreeDB writes those of 16 KiB and more).
+constexpr size_t kDirectValueBytes = 20 << 10;
+
+size_t ValueBytes(FuzzedDataProvider& in) {
+  const size_t n = in.ConsumeIntegralInRange<size_t>(0, kMaxValueBytes);
+  return kBTree && n > kMaxValueBytes - 64 ? kDirectValueBytes : n;
+}
 // Crash points past the last operation of most inputs fall back to the end.
 constexpr uint32_t kMaxCrashPoint = 600;
 
@@ -148,7 +158,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case 4: {
           bool sync = in.ConsumeIntegralInRange<int>(0, 5) == 0;
           std::string key = Key(in);
-          s = env.Put(key, env.Value(in.ConsumeIntegralInRange<size_t>(0, kMaxValueBytes)), sync);
+          s = env.Put(key, env.Value(ValueBytes(in)), sync);
           what = "put";
           break;
         }

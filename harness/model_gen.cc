@@ -82,6 +82,9 @@ rc::Gen<std::string> GenValue() {
        {120, rc::gen::container<std::string>(rc::gen::inRange('a', '{'))},
        {40, rc::gen::map(rc::gen::inRange<size_t>(100, 600),
                          [](size_t n) { return std::string(n, 'm'); })},
+       // The B+Tree writes values of 16 KiB and more before their log records.
+       {3, rc::gen::map(rc::gen::inRange<size_t>(16 << 10, 40 << 10),
+                        [](size_t n) { return std::string(n, 'L'); })},
        {1, rc::gen::just(std::string(1 << 20, 'M'))}});  // about one write in 200
 }
 

@@ -317,9 +317,10 @@ def engines_section(run):
                    "B+Tree / sqlite", "target (issue 7)", "status", "LSM write amp",
                    "LSM space amp", "B+Tree write amp", "B+Tree space amp"], rows), "",
             "Why they differ (the mechanisms; the figures are the table's):", "",
-            "- Both engines write every Put to the write-ahead log first, so both write each "
-            "byte at least twice; the LSM then writes it again at every compaction level it "
-            "passes, the B+Tree once more per checkpoint, but as whole 4 KiB pages: a random "
+            "- Both engines write every Put to the write-ahead log first (the B+Tree logs only a "
+            "reference for a value of 16 KiB or more, written into its page file once), so both "
+            "write each byte at least twice; the LSM then writes it again at every compaction "
+            "level it passes, the B+Tree once more per checkpoint, but as whole 4 KiB pages: a random "
             "write that dirties a leaf costs a page, however small the entry. Ascending keys "
             "(W1) fill pages completely, random ones (W3, W5, W6) do not, and how many writes "
             "share a page before a checkpoint is what `write_buffer_bytes` sets.",
@@ -333,9 +334,9 @@ def engines_section(run):
             "a transaction touches and writes them all at its commit, never fsyncing; the B+Tree "
             "copies only pages a reader or a checkpoint may see, edits its own dirty pages in "
             "place, and writes them at a checkpoint that fsyncs on a background thread.",
-            "- Large values (W4): LMDB writes a value once, into its overflow pages; both "
-            "Lightning engines write it to the log and again at a checkpoint or flush (write "
-            "amp about 2).",
+            "- Large values (W4): LMDB and the B+Tree write a value once, into overflow pages "
+            "(the B+Tree before the log record that names it, and it fsyncs them before any "
+            "log fsync); the LSM writes it to the log and again at a flush (write amp about 2).",
             "- Space: the B+Tree's pages are uncompressed and its leaves split half full under "
             "random inserts; the LSM's tables are lz4-compressed and packed, but hold old "
             "versions until compaction.", ""]

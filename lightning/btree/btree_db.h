@@ -21,6 +21,10 @@
 // then pins the new version (and so keeps the writer off its pages). Readers
 // see only whole groups; they may wait for the leader's in-memory apply; a
 // writer never waits for a reader.
+// A value of 16 KiB or more is written into the page file first, and the
+// log record names it instead of holding it (written once, not to the log
+// and again by a checkpoint); every log fsync is preceded by one of the page
+// file, and recovery checks each named value (docs/btree_format.md).
 // When the transactions' dirty pages pass write_buffer_bytes (64 MiB unless
 // set: random writes coalesce in memory, and each checkpoint syncs), the
 // writer starts a checkpoint: it fsyncs the log, starts a new one (its first

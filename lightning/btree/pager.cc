@@ -351,6 +351,7 @@ Status Pager::WriteValueRun(std::string_view value, uint64_t txn, PageId* first,
   }
   Status s = file_->Write(*first * kPageBytes, run_buffer_);
   if (!s.ok()) return s;
+  file_->StartWriteback(*first * kPageBytes, run_buffer_.size());
   if (cache_ != nullptr) {  // pages past the file's old end were never read
     for (PageId id = *first; id < std::min(*first + pages, file_pages_); id++) {
       cache_->Erase(cache_id_, id);

@@ -130,8 +130,10 @@ class Pager {
   // record that names them (BTreeDB), so that they are written once:
   //  - WriteValueRun puts `value` in a new overflow run of transaction `txn`
   //    (pages sealed, in the file when it returns, so a process crash keeps
-  //    them) and returns its first page and *checksum, the CRC32C of its
-  //    pages' checksums, which the log record keeps.
+  //    them; their writeback starts at once, so that the fsync that makes
+  //    them durable has less to wait for) and returns its first page and
+  //    *checksum, the CRC32C of its pages' checksums, which the log record
+  //    keeps.
   //  - SyncValues makes every run written so far durable; the engine calls it
   //    before any fsync of a log that may name one.
   //  - CheckValueRun (recovery) says whether the run a log record names is

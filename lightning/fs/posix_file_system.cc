@@ -260,6 +260,16 @@ class PosixRandomRWFile final : public RandomRWFile {
     return Status::OK();
   }
 
+  void StartWriteback(uint64_t offset, uint64_t n) override {
+#ifdef __linux__
+    (void)::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(n),
+                            SYNC_FILE_RANGE_WRITE);
+#else
+    (void)offset;
+    (void)n;
+#endif
+  }
+
   // Views stay mapped: a mapping outlives the descriptor it was made from.
   Status Close() override {
     if (fd_ < 0) return Status::OK();

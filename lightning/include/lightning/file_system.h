@@ -90,6 +90,13 @@ class RandomRWFile {
   // Makes every write so far durable (fdatasync). After a failed Sync the
   // unsynced writes may be gone; do not retry and believe a later success.
   virtual Status Sync() = 0;
+  // A hint, no promise: start writing bytes [offset, offset + n) to the
+  // device now, so that a later Sync has less left to wait for. Only Sync
+  // makes anything durable.
+  virtual void StartWriteback(uint64_t offset, uint64_t n) {
+    (void)offset;
+    (void)n;
+  }
   // REQUIRES: no Read or View runs at the same time or later. Views already
   // returned stay readable until destruction.
   virtual Status Close() = 0;

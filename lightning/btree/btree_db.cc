@@ -764,8 +764,10 @@ Status BTreeDB::Lead(Writer* w, std::unique_lock<std::mutex>& lock, Writer** las
 // ---- Reads ------------------------------------------------------------------
 
 void BTreeDB::SetCurrent(const TreeRoot& tree) {
-  // The outgoing version's entry, kept at zero readers while it was current (Unpin).
-  if (auto it = pins_.find(current_.txn); it != pins_.end() && it->second == 0) pins_.erase(it);
+  // The outgoing version's readers move to the map (versions only grow, so
+  // no entry there is the new version's).
+  if (current_pins_ > 0) pins_[current_.txn] += current_pins_;
+  current_pins_ = 0;
   current_ = tree;
 }
 
@@ -774,10 +776,16 @@ uint64_t BTreeDB::MinPinnedTxn() const {
 }
 
 uint64_t BTreeDB::MaxPinnedTxn() const {
-  for (auto it = pins_.rbegin(); it != pins_.rend(); ++it) {
-    if (it->second > 0) return it->first;
+  if (current_pins_ > 0) return current_.txn;
+  return pins_.empty() ? 0 : pins_.rbegin()->first;
+}
+
+void BTreeDB::AddPin(uint64_t txn) {
+  if (txn == current_.txn) {
+    current_pins_++;
+  } else {
+    pins_[txn]++;
   }
-  return 0;
 }
 
 void BTreeDB::WaitForInPlaceEdit(std::unique_lock<std::mutex>& lock) {
@@ -793,17 +801,18 @@ bool BTreeDB::Pin(const ReadOptions& ro, TreeRoot* tree) {
     WaitForInPlaceEdit(lock);  // then the pin keeps the writer off the version's pages
     *tree = current_;
   }
-  pins_[tree->txn]++;
+  AddPin(tree->txn);
   return true;
 }
 
 void BTreeDB::Unpin(uint64_t txn) {
   std::lock_guard<std::mutex> lock(mu_);
-  // The current version's entry stays at zero readers, so that its readers
-  // do not allocate and free a map node each; SetCurrent erases it once the
-  // version is no longer current.
+  if (txn == current_.txn) {
+    current_pins_--;
+    return;
+  }
   auto it = pins_.find(txn);
-  if (--it->second == 0 && txn != current_.txn) pins_.erase(it);
+  if (--it->second == 0) pins_.erase(it);
 }
 
 Status BTreeDB::Get(const ReadOptions& ro, std::string_view key, std::string* value) {
@@ -824,7 +833,7 @@ std::unique_ptr<Iterator> BTreeDB::NewIterator(const ReadOptions& ro) {
 const Snapshot* BTreeDB::GetSnapshot() {
   std::unique_lock<std::mutex> lock(mu_);
   WaitForInPlaceEdit(lock);
-  pins_[current_.txn]++;
+  AddPin(current_.txn);
   return new BTreeSnapshot(current_);
 }
 

@@ -124,6 +124,7 @@ class BTreeDB final : public DB {
   // The newest version a reader pins (0 if none). REQUIRES: mu_ held.
   uint64_t MaxPinnedTxn() const;
   void Unpin(uint64_t txn);
+  void AddPin(uint64_t txn);  // REQUIRES: mu_ held
   uint64_t MinPinnedTxn() const;  // REQUIRES: mu_ held
   // Publishes `tree` as the version new readers get. REQUIRES: mu_ held.
   void SetCurrent(const btree::TreeRoot& tree);
@@ -168,7 +169,10 @@ class BTreeDB final : public DB {
   bool editing_in_place_ = false;
   std::condition_variable edit_done_;
   uint64_t last_sequence_ = 0;
-  std::map<uint64_t, int> pins_;  // pinned transaction -> readers (see Unpin)
+  // Readers by the version they pin: the current one's in a counter (the
+  // common case costs no map lookup), older ones' in the map (no zeros).
+  int64_t current_pins_ = 0;
+  std::map<uint64_t, int> pins_;
   std::deque<Writer*> writers_;   // the front one is the leader
   Status bg_error_;               // sticky; see the header comment
   bool closed_ = false;

@@ -129,12 +129,21 @@ struct BTreeDB::Writer {
   std::condition_variable cv;
 };
 
+// Dirty pages reach twice the write buffer while a checkpoint is written.
+int64_t BTreeDB::PoolBytes() const {
+  return 2 *
+         static_cast<int64_t>(std::min<uint64_t>(options_.write_buffer_bytes, uint64_t{1} << 40));
+}
+
 BTreeDB::BTreeDB(const Options& options, std::string path)
-    : options_(options), dir_(std::move(path)), page_cache_(options.block_cache_bytes) {}
+    : options_(options), dir_(std::move(path)), page_cache_(options.block_cache_bytes) {
+  btree::GrowPageBufferPool(PoolBytes());
+}
 
 BTreeDB::~BTreeDB() {
   if (!closed_) (void)Close();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  btree::GrowPageBufferPool(-PoolBytes());
 }
 
 // ---- Opening ----------------------------------------------------------------

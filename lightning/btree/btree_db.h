@@ -94,6 +94,7 @@ class BTreeDB final : public DB {
   enum class Job { kWrite, kSync, kCheckpoint, kCheck, kStats, kClose };
 
   BTreeDB(const Options& options, std::string path);
+  int64_t PoolBytes() const;  // what this database adds to the page-buffer pool
   Status Recover();
   // *read_any: the log had at least one readable record (its marker).
   Status ReplayLog(uint64_t number, bool* read_any);
@@ -124,7 +125,7 @@ class BTreeDB final : public DB {
   // The newest version a reader pins (0 if none). REQUIRES: mu_ held.
   uint64_t MaxPinnedTxn() const;
   void Unpin(uint64_t txn);
-  void AddPin(uint64_t txn);  // REQUIRES: mu_ held
+  void AddPin(uint64_t txn);      // REQUIRES: mu_ held
   uint64_t MinPinnedTxn() const;  // REQUIRES: mu_ held
   // Publishes `tree` as the version new readers get. REQUIRES: mu_ held.
   void SetCurrent(const btree::TreeRoot& tree);
@@ -173,8 +174,8 @@ class BTreeDB final : public DB {
   // common case costs no map lookup), older ones' in the map (no zeros).
   int64_t current_pins_ = 0;
   std::map<uint64_t, int> pins_;
-  std::deque<Writer*> writers_;   // the front one is the leader
-  Status bg_error_;               // sticky; see the header comment
+  std::deque<Writer*> writers_;  // the front one is the leader
+  Status bg_error_;              // sticky; see the header comment
   bool closed_ = false;
 };
 

@@ -13,18 +13,21 @@ namespace lightning::btree {
 namespace {
 
 // Free blocks big enough for a page buffer and its shared_ptr control block,
-// kept for reuse up to kMaxFree (16 MiB); any thread may return one. Off
-// under AddressSanitizer, which could not see a use after free of a reused
-// block.
+// kept for reuse; any thread may return one. The pool keeps up to 16 MiB,
+// plus what the open databases announce they may hold dirty at once
+// (GrowPageBufferPool): a database at its write buffer's peak would
+// otherwise return its buffers to malloc after a checkpoint and take them
+// back one by one, a heavy share of a random write's cost. Off under
+// AddressSanitizer, which could not see a use after free of a reused block.
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define LIGHTNING_PAGE_POOL_OFF 1
 #endif
 #endif
 #if defined(__SANITIZE_ADDRESS__) || defined(LIGHTNING_PAGE_POOL_OFF)
-constexpr size_t kPoolBytes = 0;
+constexpr bool kPoolOn = false;
 #else
-constexpr size_t kPoolBytes = 16 << 20;
+constexpr bool kPoolOn = true;
 #endif
 
 class BufferPool {
@@ -44,18 +47,34 @@ class BufferPool {
   void Put(void* p) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (free_.size() < kMaxFree) {
+      if (free_.size() < max_free_) {
         free_.push_back(p);
         return;
       }
     }
     ::operator delete(p);
   }
+  void Grow(int64_t bytes) {
+    if (!kPoolOn) return;
+    std::vector<void*> trimmed;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      extra_bytes_ += bytes;
+      max_free_ =
+          static_cast<size_t>((16 << 20) + std::max<int64_t>(0, extra_bytes_)) / kBlockBytes;
+      while (free_.size() > max_free_) {
+        trimmed.push_back(free_.back());
+        free_.pop_back();
+      }
+    }
+    for (void* p : trimmed) ::operator delete(p);
+  }
 
  private:
-  static constexpr size_t kMaxFree = kPoolBytes / kBlockBytes;
   std::mutex mu_;
   std::vector<void*> free_;
+  size_t max_free_ = kPoolOn ? (16 << 20) / kBlockBytes : 0;
+  int64_t extra_bytes_ = 0;
 };
 
 BufferPool& Pool() {
@@ -93,6 +112,8 @@ Status Named(const std::string& path, const Status& s) {
 }
 
 }  // namespace
+
+void GrowPageBufferPool(int64_t bytes) { Pool().Grow(bytes); }
 
 PageBuffer NewPageBuffer() {
   return std::allocate_shared_for_overwrite<char[]>(PoolAllocator<char>(), kPageBytes);

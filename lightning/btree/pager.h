@@ -56,6 +56,9 @@ using PageBuffer = std::shared_ptr<char[]>;
 // pool: a 4 KiB buffer per page edit is the writer's most frequent
 // allocation, and one the C library's allocator serves slowly.
 PageBuffer NewPageBuffer();
+// An open database may hold `bytes` more in page buffers at once: the pool
+// keeps that much more for reuse (a negative `bytes` when it closes).
+void GrowPageBufferPool(int64_t bytes);
 
 // How one read treats pages it reads from the file (from ReadOptions).
 //  verify_checksum: check a page's checksum on its first read from the file

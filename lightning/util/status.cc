@@ -26,7 +26,12 @@ std::string Status::ToString() const {
       name = "NotSupported";
       break;
   }
-  return message_.empty() ? std::string(name) : std::string(name) + ": " + message_;
+  return message_ == nullptr ? std::string(name) : std::string(name) + ": " + *message_;
+}
+
+const std::string& Status::Empty() {
+  static const std::string* empty = new std::string;
+  return *empty;
 }
 
 }  // namespace lightning

@@ -8,6 +8,7 @@
 // different threads.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,15 @@ class [[nodiscard]] Status {
   };
 
   Status() = default;
+  Status(const Status& other)
+      : code_(other.code_),
+        message_(other.message_ ? std::make_unique<std::string>(*other.message_) : nullptr) {}
+  Status& operator=(const Status& other) {
+    if (this != &other) *this = Status(other);
+    return *this;
+  }
+  Status(Status&&) noexcept = default;
+  Status& operator=(Status&&) noexcept = default;
   static Status OK() { return Status(); }
   static Status NotFound(std::string_view msg) { return Status(Code::kNotFound, msg); }
   static Status Corruption(std::string_view msg) { return Status(Code::kCorruption, msg); }
@@ -46,16 +56,20 @@ class [[nodiscard]] Status {
   bool IsNotSupported() const { return code_ == Code::kNotSupported; }
 
   Code code() const { return code_; }
-  const std::string& message() const { return message_; }
+  const std::string& message() const { return message_ ? *message_ : Empty(); }
 
   // "OK", or "<Code name>: <message>".
   std::string ToString() const;
 
  private:
-  Status(Code code, std::string_view msg) : code_(code), message_(msg) {}
+  Status(Code code, std::string_view msg)
+      : code_(code), message_(msg.empty() ? nullptr : std::make_unique<std::string>(msg)) {}
+  static const std::string& Empty();
 
+  // An OK Status (the common case, passed up every call chain) is a code and
+  // a null pointer: cheap to make, move and destroy.
   Code code_ = Code::kOk;
-  std::string message_;
+  std::unique_ptr<std::string> message_;
 };
 
 }  // namespace lightning

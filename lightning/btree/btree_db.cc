@@ -269,21 +269,32 @@ Status BTreeDB::Recover() {
   return Checkpoint();
 }
 
+Status BTreeDB::OpenLog(uint64_t number, std::unique_ptr<SequentialFile>* file, std::string* name) {
+  *name = LogFileName(dir_, number);
+  return options_.fs->NewSequentialFile(*name, file);
+}
+
+// Every write of the batch is in the tree already (a record before the meta's
+// last sequence, or replayed from an earlier log).
+bool BTreeDB::InTree(const WriteBatch& batch) const {
+  const uint64_t seq = WriteBatchInternal::Sequence(&batch);
+  const uint64_t count = WriteBatchInternal::Count(&batch);
+  return seq <= last_sequence_ && seq + count <= last_sequence_ + 1;
+}
+
 Status BTreeDB::ReserveLoggedValues(const std::vector<uint64_t>& logs, uint64_t first_log) {
   for (uint64_t number : logs) {
     if (number < first_log) continue;
-    const std::string name = LogFileName(dir_, number);
     std::unique_ptr<SequentialFile> file;
-    Status s = options_.fs->NewSequentialFile(name, &file);
+    std::string name;
+    Status s = OpenLog(number, &file, &name);
     if (!s.ok()) return s;
     log::Reader reader(file.get(), name);
     std::string record;
     WriteBatch batch;
     // Damage and malformed records end the scan; ReplayLog reports them.
     while (reader.ReadRecord(&record) && WriteBatchInternal::SetContents(&batch, record).ok()) {
-      const uint64_t seq = WriteBatchInternal::Sequence(&batch);
-      const uint64_t count = WriteBatchInternal::Count(&batch);
-      if (seq <= last_sequence_ && seq + count <= last_sequence_ + 1) continue;  // in the tree
+      if (InTree(batch)) continue;
       RefLister refs;
       if (!WriteBatchInternal::IterateWithRefs(&batch, &refs).ok()) break;
       for (const ValueRef& ref : refs.refs) {
@@ -307,9 +318,9 @@ Status BTreeDB::ReserveLoggedValues(const std::vector<uint64_t>& logs, uint64_t 
 }
 
 Status BTreeDB::ReplayLog(uint64_t number, bool* read_any) {
-  const std::string name = LogFileName(dir_, number);
   std::unique_ptr<SequentialFile> file;
-  Status s = options_.fs->NewSequentialFile(name, &file);
+  std::string name;
+  Status s = OpenLog(number, &file, &name);
   if (!s.ok()) return s;
   log::Reader reader(file.get(), name);
   std::string record;
@@ -319,9 +330,9 @@ Status BTreeDB::ReplayLog(uint64_t number, bool* read_any) {
     first = false;
     s = WriteBatchInternal::SetContents(&batch, record);
     if (!s.ok()) return Status::Corruption(name + ": " + s.message());
+    if (InTree(batch)) continue;
     const uint64_t seq = WriteBatchInternal::Sequence(&batch);
     const uint64_t count = WriteBatchInternal::Count(&batch);
-    if (seq <= last_sequence_ && seq + count <= last_sequence_ + 1) continue;  // in the tree
     // No crash makes a gap: a log's records are contiguous, and every log
     // starts with a marker of the sequence it continues from, written and
     // synced (with its predecessor) before any write in it.

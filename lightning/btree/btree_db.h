@@ -98,6 +98,8 @@ class BTreeDB final : public DB {
   Status Recover();
   // *read_any: the log had at least one readable record (its marker).
   Status ReplayLog(uint64_t number, bool* read_any);
+  Status OpenLog(uint64_t number, std::unique_ptr<SequentialFile>* file, std::string* name);
+  bool InTree(const WriteBatch& batch) const;  // REQUIRES: recovering
   Status ApplyBatch(const WriteBatch& batch);
   // Recovery: the value runs that the records to replay name are taken out
   // of the free pages (reserved_), so that the replay never allocates them.

@@ -123,6 +123,7 @@ struct BTreeDB::Writer {
   Job job = Job::kWrite;
   WriteBatch* batch = nullptr;
   bool sync = false;
+  bool large_values = false;      // a value of kDirectValueBytes or more
   std::string* output = nullptr;  // kStats
   bool done = false;
   Status status;
@@ -566,12 +567,15 @@ Status BTreeDB::Delete(const WriteOptions& o, std::string_view key) {
 }
 
 Status BTreeDB::Write(const WriteOptions& o, WriteBatch* batch) {
-  Status s = WriteBatchInternal::CheckLimits(batch);
+  size_t max_value_bytes = 0;
+  Status s = WriteBatchInternal::CheckLimits(batch, &max_value_bytes);
   if (!s.ok()) return s;
-  if (!o.sync) return WriteAlone(batch);
+  const bool large_values = max_value_bytes >= kDirectValueBytes;
+  if (!o.sync) return WriteAlone(batch, large_values);
   Writer w;
   w.batch = batch;
   w.sync = true;
+  w.large_values = large_values;
   return RunWriter(&w);
 }
 
@@ -607,12 +611,12 @@ Status BTreeDB::Close() {
 // batch: no queue, so no sleep and wakeup per write (on a virtual machine
 // those cost more than the apply). Sync writes queue, so that one fsync
 // serves a group.
-Status BTreeDB::WriteAlone(WriteBatch* batch) {
+Status BTreeDB::WriteAlone(WriteBatch* batch, bool large_values) {
   std::unique_lock<AdaptiveMutex> write_lock(write_mu_);
   std::unique_lock<std::mutex> lock(mu_);
   if (closed_) return ClosedError();
   if (!bg_error_.ok()) return bg_error_;
-  return LogAndApply(lock, batch, /*sync=*/false);
+  return LogAndApply(lock, batch, /*sync=*/false, large_values);
 }
 
 // A Put of a large value skips the batch, and so a copy of the value: it
@@ -633,17 +637,17 @@ Status BTreeDB::PutLarge(const WriteOptions& o, std::string_view key, std::strin
     bg_error_ = runs.status;
     return runs.status;
   }
-  return LogAndApply(lock, &ref_batch_, o.sync, key.size() + value.size());
+  return LogAndApply(lock, &ref_batch_, o.sync, /*large_values=*/false, key.size() + value.size());
 }
 
 // Appends `batch` to the log (and fsyncs it if `sync`), applies it to the
 // tree and checkpoints if the dirty pages passed the write buffer. Large
-// values go into the page file first (ValueRunWriter), and the log record
-// names them; `user_bytes` counts the keys and values of a batch whose values
-// are references already (PutLarge). REQUIRES: write_mu_ held, `lock` (mu_)
-// held; returns with it held.
+// values (`large_values`: the batch has one) go into the page file first
+// (ValueRunWriter), and the log record names them; `user_bytes` counts the
+// keys and values of a batch whose values are references already (PutLarge).
+// REQUIRES: write_mu_ held, `lock` (mu_) held; returns with it held.
 Status BTreeDB::LogAndApply(std::unique_lock<std::mutex>& lock, WriteBatch* batch, bool sync,
-                            uint64_t user_bytes) {
+                            bool large_values, uint64_t user_bytes) {
   WriteBatchInternal::SetSequence(batch, last_sequence_ + 1);
   const uint64_t txn = current_.txn + 1;  // ApplyBatch's: only this writer changes current_
   lock.unlock();
@@ -651,7 +655,7 @@ Status BTreeDB::LogAndApply(std::unique_lock<std::mutex>& lock, WriteBatch* batc
   Status s;
   if (user_bytes == 0)
     user_bytes = WriteBatchInternal::ByteSize(batch) - WriteBatchInternal::kHeaderBytes;
-  if (batch != &ref_batch_ && WriteBatchInternal::ByteSize(batch) >= kDirectValueBytes) {
+  if (large_values) {
     ref_batch_.Clear();
     WriteBatchInternal::SetSequence(&ref_batch_, WriteBatchInternal::Sequence(batch));
     ValueRunWriter runs(pager_.get(), txn, &ref_batch_);
@@ -719,6 +723,7 @@ Status BTreeDB::Lead(Writer* w, std::unique_lock<std::mutex>& lock, Writer** las
       WriteBatch* group = w->batch;
       size_t bytes = WriteBatchInternal::ByteSize(w->batch);
       bool sync = w->sync;
+      bool large_values = w->large_values;
       for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
         Writer* next = *it;
         if (next->job != Job::kWrite || (next->sync && !sync)) break;
@@ -730,9 +735,10 @@ Status BTreeDB::Lead(Writer* w, std::unique_lock<std::mutex>& lock, Writer** las
           group = &group_batch_;
         }
         WriteBatchInternal::Append(group, next->batch);
+        large_values = large_values || next->large_values;
         *last = next;
       }
-      return LogAndApply(lock, group, sync);
+      return LogAndApply(lock, group, sync, large_values);
     }
     case Job::kSync:
       lock.unlock();

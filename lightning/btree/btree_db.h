@@ -112,10 +112,10 @@ class BTreeDB final : public DB {
   void EndCheckpoint();
   void RemoveOldLogs();
 
-  Status WriteAlone(WriteBatch* batch);
+  Status WriteAlone(WriteBatch* batch, bool large_values);
   Status PutLarge(const WriteOptions& o, std::string_view key, std::string_view value);
   Status LogAndApply(std::unique_lock<std::mutex>& lock, WriteBatch* batch, bool sync,
-                     uint64_t user_bytes = 0);
+                     bool large_values, uint64_t user_bytes = 0);
   Status RunWriter(Writer* w);
   Status Lead(Writer* w, std::unique_lock<std::mutex>& lock, Writer** last);
   // Pins the version `ro` reads (its snapshot's, else the current one) in

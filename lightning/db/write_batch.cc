@@ -157,7 +157,7 @@ class SizeTracker : public WriteBatch::Handler {
 
 }  // namespace
 
-Status WriteBatchInternal::CheckLimits(const WriteBatch* batch) {
+Status WriteBatchInternal::CheckLimits(const WriteBatch* batch, size_t* max_value_bytes) {
   // First, because a string over 4 GiB (whose varint32 length wrapped) can
   // only be in a batch over the limit.
   if (ByteSize(batch) > kMaxBatchBytes) {
@@ -167,6 +167,7 @@ Status WriteBatchInternal::CheckLimits(const WriteBatch* batch) {
   SizeTracker sizes;
   Status s = ParseRecords(batch->rep_, &sizes);
   if (!s.ok()) return s;
+  if (max_value_bytes != nullptr) *max_value_bytes = sizes.max_value_bytes;
   if (sizes.max_key_bytes > kMaxKeyBytes) {
     return Status::InvalidArgument("key of " + std::to_string(sizes.max_key_bytes) +
                                    " bytes is over the limit of " + std::to_string(kMaxKeyBytes));

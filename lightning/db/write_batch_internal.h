@@ -45,7 +45,8 @@ class WriteBatchInternal {
   // or the whole batch over kMaxBatchBytes (lightning/db.h); Corruption if it
   // is malformed. Put and Delete do not check, so the DB calls this once per
   // batch before writing it.
-  static Status CheckLimits(const WriteBatch* batch);
+  // *max_value_bytes (if not null): the batch's largest value.
+  static Status CheckLimits(const WriteBatch* batch, size_t* max_value_bytes = nullptr);
 
   // The B+Tree engine writes a large value into its page file before the log
   // record that names it, so that it is written once (btree_db.h). In its

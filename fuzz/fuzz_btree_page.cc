@@ -184,6 +184,7 @@ void Rebuild(const std::vector<Cell>& cells, PageType type, PageId id, uint64_t 
   }
   char rebuilt[kPageBytes];
   builder.Finish(id, txn, rebuilt);
+  SealPage(rebuilt);
   if (!CheckPage(rebuilt, id, type, txn).ok()) abort();
   NodeView view;
   if (!view.Init(rebuilt, id).ok() || view.count() != static_cast<int>(cells.size())) {

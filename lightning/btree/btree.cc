@@ -64,6 +64,15 @@ inline int CompareKeys(std::string_view a, std::string_view b) {
 }
 
 // *cmp is <0, 0 or >0 as `target` sorts before, equal to or after the cell's key.
+// The separator a leaf split gives the parent: the shortest prefix of `right`
+// (the right page's first key) that sorts above `left` (the left page's last
+// key). Every key of the left page is below it; `right` is not.
+std::string_view LeafSeparator(std::string_view left, std::string_view right) {
+  size_t common = 0;
+  while (common < std::min(left.size(), right.size()) && left[common] == right[common]) common++;
+  return right.substr(0, common + 1);
+}
+
 Status Compare(const Pager& pager, const Cell& c, std::string_view target, uint64_t max_txn,
                PageReadOptions read, int* cmp) {
   if (c.key_run == 0) {
@@ -493,6 +502,7 @@ Status TreeWriter::ApplyNode(PageId id, uint32_t level, const TreeOp* ops, size_
     bool done = false;
     Status s = level == 1 ? EditLeaf(id, ops, n, out, &done)
                           : EditBranch(id, level, ops, n, out, &done, &pre);
+    if (s.ok() && !done && level == 1) s = RewriteLeaf(id, ops, n, out, &done);
     if (!s.ok() || done) return s;
   }
   Node node;
@@ -605,6 +615,154 @@ Status TreeWriter::EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<
   page_entry.child = new_id;
   page_entry.fill = used - kPageHeaderBytes;
   out->push_back(page_entry);
+  *done = true;
+  return Status::OK();
+}
+
+// Several ops on a leaf, or one that splits it: the leaf's cells are copied as
+// they are (no decoding) around the ops' new cells and packed into pages as
+// Pack would pack them. Only for leaves whose keys are all inline (a split
+// needs the keys on both sides of it); else the general path.
+Status TreeWriter::RewriteLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<Entry>* out,
+                               bool* done) {
+  *done = false;
+  for (size_t j = 0; j < n; j++) {
+    if (ops[j].put && !KeyInline(ops[j].key.size())) return Status::OK();
+  }
+  PageRef& ref = held_.emplace_back();
+  NodeView view;
+  Status s = ReadNodePage(*pager_, id, 1, txn_, {}, &ref, &view);
+  if (!s.ok()) return s;
+  const char* page = ref.data();
+  const int count = view.count();
+  Cell last;
+  size_t cells_end = 0;
+  s = view.CellAt(count - 1, &last, &cells_end);
+  if (!s.ok()) return s;
+  // The cells must lie in slot order (cell i ends where cell i + 1 starts),
+  // their keys inline.
+  for (int j = 0; j < count; j++) {
+    const size_t offset = view.SlotOffset(j);
+    if (offset >= cells_end || (j == 0 && offset < kPageHeaderBytes + 2 * size_t(count)) ||
+        (j > 0 && offset <= view.SlotOffset(j - 1)) ||
+        (static_cast<uint8_t>(page[offset]) & kKeyOverflow) != 0) {
+      return Status::OK();
+    }
+  }
+  auto cell_end = [&](int i) { return i + 1 < count ? view.SlotOffset(i + 1) : cells_end; };
+  const bool append = ops[0].key.compare(last.key) > 0;
+
+  // Merge the ops into the old cells.
+  pieces_.clear();
+  fresh_cells_.clear();
+  int next = 0;  // the first old cell not yet copied
+  for (size_t j = 0; j < n; j++) {
+    const TreeOp& op = ops[j];
+    int idx = 0;
+    bool equal = false;
+    s = Search(*pager_, view, next, op.key, /*strict=*/false, txn_, {}, &idx, &equal);
+    if (!s.ok()) return s;
+    for (; next < idx; next++) {
+      pieces_.push_back({page + view.SlotOffset(next), 0,
+                         static_cast<uint32_t>(cell_end(next) - view.SlotOffset(next))});
+    }
+    if (equal) {  // replaced or deleted: its value run goes (its key is inline)
+      Cell old;
+      s = view.CellAt(idx, &old);
+      if (!s.ok()) return s;
+      if (old.value_run != 0) pager_->Retire(old.value_run, OverflowPages(old.value_bytes), txn_);
+      next = idx + 1;
+      if (!op.put) entries_delta_--;
+    } else if (op.put) {
+      entries_delta_++;
+    }
+    if (op.put) {
+      Entry e;
+      s = NewEntryForOp(op, &e);
+      if (!s.ok()) return s;
+      const size_t offset = fresh_cells_.size();
+      EncodeCell(PageType::kLeaf, e.ToCell(), &fresh_cells_);
+      pieces_.push_back({nullptr, static_cast<uint32_t>(offset),
+                         static_cast<uint32_t>(fresh_cells_.size() - offset)});
+    }
+  }
+  for (; next < count; next++) {
+    pieces_.push_back({page + view.SlotOffset(next), 0,
+                       static_cast<uint32_t>(cell_end(next) - view.SlotOffset(next))});
+  }
+  for (Piece& piece : pieces_) {
+    if (piece.data == nullptr) piece.data = fresh_cells_.data() + piece.offset;
+  }
+  // The key of an inline-key leaf cell (bounds checked above: the cell lies
+  // in its page or in fresh_cells_).
+  auto key_of = [](const Piece& piece) {
+    const char* limit = piece.data + piece.bytes;
+    uint32_t key_bytes = 0, value_bytes = 0;
+    const char* p = DecodeVarint32(piece.data + 1, limit, &key_bytes);
+    if (p != nullptr) p = DecodeVarint32(p, limit, &value_bytes);
+    if (p == nullptr || key_bytes > size_t(limit - p)) return std::string_view();
+    return std::string_view(p, key_bytes);
+  };
+
+  // Pack them as Pack does: evenly, or full pages when the ops append.
+  const bool own = Own(page);
+  if (pieces_.empty()) {
+    pager_->Retire(id, 1, txn_);
+    *done = true;
+    return Status::OK();
+  }
+  size_t total = 0;
+  for (const Piece& piece : pieces_) total += 2 + piece.bytes;
+  const size_t pages = std::max<size_t>(1, (total + kNodeCapacityBytes - 1) / kNodeCapacityBytes);
+  const size_t target = append ? kNodeCapacityBytes : total / pages;
+  std::vector<std::pair<Entry, PageBuffer>> built;
+  size_t first = 0;  // the page being built holds pieces [first, i)
+  size_t used = 0;   // its slots and cells
+  auto finish = [&](size_t end) {
+    Entry page_entry;
+    if (!built.empty()) {
+      const std::string_view left = key_of(pieces_[first - 1]), right = key_of(pieces_[first]);
+      if (right.empty() || left.compare(right) >= 0) {
+        s = Status::Corruption("page " + std::to_string(id) + ": cells out of order");
+      }
+      page_entry.key = Keep(std::string(LeafSeparator(left, right)));
+    }
+    page_entry.child = built.empty() && own ? id : pager_->Allocate(1);
+    page_entry.fill = used;
+    PageBuffer buffer = NewPageBuffer();
+    char* p = buffer.get();
+    const size_t cells = end - first;
+    EncodeHeader({PageType::kLeaf, static_cast<uint16_t>(cells), page_entry.child, txn_}, p);
+    size_t at = kPageHeaderBytes + 2 * cells;
+    for (size_t k = first; k < end; k++) {
+      EncodeFixed16(p + kPageHeaderBytes + 2 * (k - first), static_cast<uint16_t>(at));
+      std::memcpy(p + at, pieces_[k].data, pieces_[k].bytes);
+      at += pieces_[k].bytes;
+    }
+    std::memset(p + at, 0, kPageBytes - at);
+    built.emplace_back(page_entry, std::move(buffer));
+    first = end;
+    used = 0;
+  };
+  for (size_t i = 0; i < pieces_.size(); i++) {
+    const size_t bytes = 2 + pieces_[i].bytes;
+    if (i > first && !(used + bytes <= kNodeCapacityBytes && (append || used < target))) {
+      finish(i);
+    }
+    used += bytes;
+  }
+  finish(pieces_.size());
+  if (!s.ok()) return s;
+  // Every page is built: only now may the old page's content be replaced.
+  if (!own) pager_->Retire(id, 1, txn_);
+  for (auto& [entry, buffer] : built) {
+    if (entry.child == id) {
+      Install(id, id, std::move(buffer));
+    } else {
+      pager_->Put(entry.child, std::move(buffer));
+    }
+    out->push_back(entry);
+  }
   *done = true;
   return Status::OK();
 }
@@ -884,10 +1042,7 @@ Status TreeWriter::Pack(PageType type, std::vector<Entry>& entries, bool append,
         e.key = {};
         e.key_run = 0;
       } else {  // the shortest key above the left page's last and <= this one
-        const std::string_view left = entries[i - 1].key;
-        size_t common = 0;
-        while (common < left.size() && left[common] == e.key[common]) common++;
-        page_entry.key = Keep(std::string(e.key.substr(0, common + 1)));
+        page_entry.key = Keep(std::string(LeafSeparator(entries[i - 1].key, e.key)));
         if (!KeyInline(page_entry.key.size())) page_entry.key_run = WriteRun(page_entry.key);
       }
     }

@@ -87,6 +87,7 @@ class TreeWriter {
     size_t next = 0;  // the first result ApplyBranch has not used
   };
   Status EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<Entry>* out, bool* done);
+  Status RewriteLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<Entry>* out, bool* done);
   Status EditBranch(PageId id, uint32_t level, const TreeOp* ops, size_t n, std::vector<Entry>* out,
                     bool* done, Precomputed* pre);
   Status ApplyBranch(const Node& node, uint32_t level, const TreeOp* ops, size_t n,
@@ -114,6 +115,14 @@ class TreeWriter {
   std::deque<PageRef> held_;         // pages the entries' views point into (stable addresses)
   std::deque<std::string> storage_;  // keys the writer made (separators, loaded keys)
   std::vector<std::pair<PageId, PageBuffer>> undo_;  // own pages replaced: id, old content
+  // RewriteLeaf's scratch, kept between calls for its capacity.
+  struct Piece {
+    const char* data;  // nullptr: at `offset` in fresh_cells_
+    uint32_t offset;
+    uint32_t bytes;  // the cell's encoding, its slot not included
+  };
+  std::vector<Piece> pieces_;
+  std::string fresh_cells_;
 };
 
 // Walks the durable state of `meta` in the file (call it right after a

@@ -223,7 +223,6 @@ void NodeBuilder::Finish(PageId id, uint64_t txn, char* page) const {
                   static_cast<uint16_t>(cells_start + offsets_[i]));
   }
   std::memcpy(page + cells_start, cells_.data(), cells_.size());
-  SealPage(page);
 }
 
 // --- Overflow, free list, meta -----------------------------------------------

@@ -209,7 +209,9 @@ class NodeBuilder {
   }
   // REQUIRES: Fits(cell), and cell's key above the previous cell's.
   void Add(const Cell& cell);
-  // Writes the node, header and checksum included, into page[0, kPageBytes).
+  // Writes the node, its header included, into page[0, kPageBytes). The
+  // checksum is left for SealPage: the pager seals each page when it writes
+  // it, so a page edited again before then is not hashed twice.
   // REQUIRES: count() >= 1.
   void Finish(PageId id, uint64_t txn, char* page) const;
   void Reset() {

@@ -31,6 +31,7 @@ TEST(PageTest, LeafRoundTripWithInlineAndOverflowCells) {
   b.Add(long_cell);
   char page[kPageBytes];
   b.Finish(12, 34, page);
+  SealPage(page);
 
   EXPECT_TRUE(ChecksumMatches(page));
   EXPECT_TRUE(CheckPage(page, 12, PageType::kLeaf, 34).ok());
@@ -83,6 +84,7 @@ TEST(PageTest, HeaderChecksCatchMisplacedStaleAndWrongPages) {
   b.Add(LeafCell("k", "v"));
   char page[kPageBytes];
   b.Finish(9, 20, page);
+  SealPage(page);
   EXPECT_TRUE(CheckPage(page, 9, PageType::kLeaf, 20).ok());
   EXPECT_TRUE(CheckPage(page, 8, PageType::kLeaf, 20).IsCorruption());    // misplaced
   EXPECT_TRUE(CheckPage(page, 9, PageType::kBranch, 20).IsCorruption());  // wrong type
@@ -104,6 +106,7 @@ TEST(PageTest, DamagedNodeDecodesSafely) {
   }
   char original[kPageBytes];
   b.Finish(3, 1, original);
+  SealPage(original);
   int corruptions = 0;
   for (size_t pos = 4; pos < 400; pos++) {
     for (int bit : {0, 7}) {

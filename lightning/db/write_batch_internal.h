@@ -54,7 +54,8 @@ class WriteBatchInternal {
   //   record |= kTypeValueRef varstring(key) bytes:varint32 run:fixed64
   //             txn:fixed64 crc:fixed32
   // the value's length, the first page of its overflow run, the transaction
-  // id in the run's page headers, and the CRC32C of the value. No other
+  // id in the run's page headers, and the CRC32C of the run's page checksums
+  // (Pager::WriteValueRun). No other
   // reader accepts the tag (WriteBatch::Iterate says Corruption).
   static constexpr unsigned char kTypeValueRef = 0x10;
   struct ValueRef {

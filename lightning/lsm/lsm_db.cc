@@ -312,8 +312,9 @@ Status LsmDB::LogAndInsert(std::unique_lock<AdaptiveMutex>& write_lock,
   return s;
 }
 
-// REQUIRES: write_mu_ held. Waits (never fails) while level 0 is too
-// deep or the previous memtable is still being flushed.
+// REQUIRES: write_mu_ held. Waits while level 0 is too deep or the previous
+// memtable is still being flushed; fails with the background error, or with
+// the error of starting the new memtable's log.
 Status LsmDB::MakeRoomForWrite(std::unique_lock<std::mutex>& lock, bool force) {
   bool allow_delay = !force;
   while (true) {

@@ -26,7 +26,8 @@ constexpr size_t kFilterLineWords = kBloomLineBytes / 8;
 
 MemTable::MemTable(size_t budget_bytes)
     : table_(KeyComparator(), &arena_),
-      filter_lines_(std::max<size_t>(1, budget_bytes / 6400)),  // ~10 bits per 100-byte entry
+      filter_lines_(
+          std::max<size_t>(1, budget_bytes / 6400)),  // 512 bits per 6,400 bytes: ~8 bits per 100
       filter_(std::make_unique<std::atomic<uint64_t>[]>(filter_lines_ * kFilterLineWords)) {}
 
 std::atomic<uint64_t>* MemTable::FilterLine(uint64_t h) const {

@@ -93,8 +93,10 @@ class MemTable : public std::enable_shared_from_this<MemTable> {
 
   Arena arena_;
   Table table_;
-  // The filter: lines of 8 words. Bits are set (relaxed) before the entry is
-  // linked into the skiplist, so a reader that can see the entry sees them.
+  // The filter: lines of 8 words. Bits are set (relaxed) before the entry's
+  // sequence is published (VersionSet::SetLastSequence, release), and a
+  // reader loads that sequence (acquire) before it checks the filter, so a
+  // reader that may see the entry sees its bits.
   const size_t filter_lines_;
   const std::unique_ptr<std::atomic<uint64_t>[]> filter_;
 };

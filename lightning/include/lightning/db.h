@@ -13,8 +13,9 @@
 // encoded; larger gives InvalidArgument and applies nothing.
 //
 // Thread safety: every DB method may be called from many threads at once.
-// Writers are grouped into one log write (group commit); readers never wait
-// for a writer's I/O.
+// Synced writers (and Sync() calls) that queue together are grouped into one
+// log write and one fsync (group commit); a write without sync appends its
+// own record. Readers never wait for a writer's I/O.
 #pragma once
 
 #include <cstddef>

@@ -80,6 +80,11 @@ echo "$ lightning copy.db load < dump.txt && lightning copy.db dump | cmp - dump
 "$cli" copy.db load <dump.txt
 "$cli" copy.db dump | cmp - dump.txt
 echo "the copy is identical"
+echo "$ lightning --engine=btree tree.db load < dump.txt && lightning tree.db dump | cmp - dump.txt && lightning tree.db check"
+"$cli" --engine=btree tree.db load <dump.txt
+"$cli" tree.db dump | cmp - dump.txt
+"$cli" tree.db check
+echo "the B+Tree copy is identical (an existing database opens with the engine that wrote it)"
 
 say "Compact everything, show the statistics, verify every checksum."
 run compact

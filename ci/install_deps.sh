@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages Lightning needs to build, test, fuzz and
 # benchmark (compilers, CMake/Ninja, GoogleTest, Google Benchmark, RapidCheck,
 # lz4, and the peer engines RocksDB, LevelDB, LMDB and SQLite; valgrind for
-# the instruction-count gate, gnuplot and python3 for the results renderer).
+# the instruction-count gate, gnuplot and python3 for the results renderer,
+# graphviz for the tour's diagrams).
 #
 # Idempotent: when every package is already installed it does nothing (no
 # apt-get update, no network). Works as root without a terminal (CI=true, no
@@ -17,7 +18,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev liblz4-dev
   clang libclang-rt-14-dev
   librocksdb-dev libleveldb-dev liblmdb-dev libsqlite3-dev
-  valgrind gnuplot-nox python3
+  valgrind gnuplot-nox python3 graphviz fonts-dejavu-core
 )
 
 missing=()

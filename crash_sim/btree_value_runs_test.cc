@@ -102,7 +102,9 @@ TEST(BTreeValueRunsTest, DamagedValueOfASyncedWriteIsCorruption) {
     lightning::WriteOptions sync;
     sync.sync = sync_write;
     ASSERT_TRUE(db->Put(sync, "big", Large('b')).ok());
-    if (!sync_write) ASSERT_TRUE(db->Sync().ok());
+    if (!sync_write) {
+      ASSERT_TRUE(db->Sync().ok());
+    }
     ASSERT_TRUE(db->Put({}, "after", "a").ok());  // its record says the log was synced
     SimFileSystem reopened(ProcessCrash(fs));
     db.reset();

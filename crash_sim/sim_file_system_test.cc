@@ -794,8 +794,8 @@ TEST(SimFileSystemTest, ObserverSeesEveryOperation) {
 // ---- End to end ---------------------------------------------------------------
 
 // A real database on the simulator, every write synced, loses nothing to a
-// power loss. The database directory is made durable first: creating it is a
-// directory operation on "/" that the engine does not sync.
+// power loss. The database directory exists in the starting image (the
+// engine's own creation of it, and its sync of "/", are mutant 10's business).
 TEST(SimFileSystemTest, SyncedDatabaseWritesSurvivePowerLoss) {
   constexpr int kKeys = 300;
   Image start;

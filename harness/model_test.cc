@@ -134,7 +134,7 @@ void RunModelTest(EngineKind kind) {
     std::string trace;
     (void)lightning::ReadFileToString(lightning::FileSystem::Default(), run.trace_path, &trace);
     FAIL() << message.str() << "\nminimal trace (" << run.trace_path << "):\n"
-           << trace << "replay: harness/replay --engine " << EngineName(kind) << " "
+           << trace << "replay: build/<preset>/harness/replay --engine " << EngineName(kind) << " "
            << run.trace_path;
   }
 }

@@ -1056,6 +1056,10 @@ Status TreeWriter::Pack(PageType type, std::vector<Entry>& entries, bool append,
 
 namespace {
 
+// The checker reads every page from the file (past the page cache) and
+// verifies every checksum, even of pages this process verified before.
+constexpr PageReadOptions kCheckRead{.verify_checksum = true, .fill_cache = false, .recheck = true};
+
 class Checker {
  public:
   Checker(const Pager& pager, const Meta& meta) : pager_(pager), meta_(meta) {
@@ -1069,7 +1073,7 @@ class Checker {
     for (PageId id = meta_.free_list; s.ok() && id != 0;) {
       s = Mark(id, 1, "free-list");
       PageRef ref;
-      if (s.ok()) s = pager_.Read(id, PageType::kFreeList, meta_.txn, {}, &ref);
+      if (s.ok()) s = pager_.Read(id, PageType::kFreeList, meta_.txn, kCheckRead, &ref);
       if (s.ok()) s = DecodeFreeListPage(ref.data(), id, &id, &free);
     }
     for (size_t i = 0; s.ok() && i < free.size(); i++)
@@ -1111,7 +1115,7 @@ class Checker {
   }
   Status CheckRun(PageId run, uint64_t bytes, std::string* data) {
     Status s = Mark(run, OverflowPages(bytes), "overflow");
-    if (s.ok()) s = ReadRun(pager_, run, bytes, meta_.txn, {}, data);
+    if (s.ok()) s = ReadRun(pager_, run, bytes, meta_.txn, kCheckRead, data);
     overflow_pages_ += OverflowPages(bytes);
     return s;
   }
@@ -1121,7 +1125,7 @@ class Checker {
     Status s = Mark(id, 1, level == 1 ? "leaf" : "branch");
     PageRef ref;
     NodeView node;
-    if (s.ok()) s = ReadNodePage(pager_, id, level, meta_.txn, {}, &ref, &node);
+    if (s.ok()) s = ReadNodePage(pager_, id, level, meta_.txn, kCheckRead, &ref, &node);
     if (!s.ok()) return s;
     if (root && level > 1 && node.count() < 2) return Bad("the root branch has one child");
     std::string prev;
@@ -1131,7 +1135,7 @@ class Checker {
       std::string key_storage;
       std::string_view key;
       if (s.ok() && c.key_run != 0) s = CheckRun(c.key_run, c.key_bytes, &key_storage);
-      if (s.ok()) s = CellKey(pager_, c, meta_.txn, {}, &key_storage, &key);
+      if (s.ok()) s = CellKey(pager_, c, meta_.txn, kCheckRead, &key_storage, &key);
       if (!s.ok()) return s;
       const std::string where = "page " + std::to_string(id) + " cell " + std::to_string(i);
       if (level > 1 && i == 0) {
@@ -1161,7 +1165,7 @@ class Checker {
         std::string next_storage;
         std::string_view next_key;
         s = node.CellAt(i + 1, &next);
-        if (s.ok()) s = CellKey(pager_, next, meta_.txn, {}, &next_storage, &next_key);
+        if (s.ok()) s = CellKey(pager_, next, meta_.txn, kCheckRead, &next_storage, &next_key);
         if (!s.ok()) return s;
         child_upper.assign(next_key);
         child_has_upper = true;

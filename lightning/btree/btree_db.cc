@@ -167,12 +167,15 @@ Status BTreeDB::Open(const Options& options, const std::string& path, std::uniqu
 
 // Steps, each safe to interrupt by another crash: lock; open the page file at
 // its newest valid meta (creating it if the database is new); replay the logs
-// the meta names and later ones, in order, up to a torn tail or a gap in
-// sequence numbers; checkpoint, which names a new empty log in the meta and
-// only then deletes the replayed logs.
+// the meta names and later ones, in order (a torn tail ends its log; a gap in
+// sequence numbers is Corruption); checkpoint, which names a new empty log in
+// the meta and only then deletes the replayed logs.
 Status BTreeDB::Recover() {
   FileSystem* fs = options_.fs;
   const std::string pages = PagesFileName(dir_);
+  if (!fs->FileExists(pages) && fs->FileExists(CurrentFileName(dir_))) {
+    return Status::InvalidArgument(dir_ + ": holds an LSM database (open it with Engine::kLsm)");
+  }
   if (options_.create_if_missing) {
     Status s = fs->CreateDir(dir_);
     if (s.ok()) s = fs->SyncDir(ParentDir(dir_));

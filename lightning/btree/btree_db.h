@@ -42,7 +42,8 @@
 //
 // Recovery: the newest valid meta page gives the tree and the first log to
 // replay; its records with sequence numbers past the meta's are applied in
-// order, stopping at a torn tail or a gap, then a checkpoint makes the result
+// order (a torn tail ends its log, and replay goes on with the next log; a gap
+// in the sequence numbers is Corruption), then a checkpoint makes the result
 // the new durable state.
 //
 // Errors: a failed log write, fsync or checkpoint makes every later write

@@ -28,7 +28,7 @@ size_t CountOccurrences(const std::string& text, const std::string& part) {
 }
 
 class BTreeDBTest : public testing::Test {
- protected:
+ public:
   BTreeDBTest() {
     options_.engine = Engine::kBTree;
     options_.write_buffer_bytes = 64 << 10;  // a checkpoint every ~16 dirty pages
@@ -247,6 +247,10 @@ TEST_F(BTreeDBTest, EnginesRefuseEachOthersDirectories) {
   std::unique_ptr<DB> other;
   Status s = DB::Open(lsm, dir_.path(), &other);
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  lsm.create_if_missing = false;  // the message names the engine that wrote it, here too
+  s = DB::Open(lsm, dir_.path(), &other);
+  EXPECT_NE(s.ToString().find("holds a B+Tree database"), std::string::npos) << s.ToString();
+  lsm.create_if_missing = true;
 
   TempDir lsm_dir;
   LIGHTNING_ASSERT_OK(DB::Open(lsm, lsm_dir.path(), &other));
@@ -254,6 +258,10 @@ TEST_F(BTreeDBTest, EnginesRefuseEachOthersDirectories) {
   other.reset();
   s = DB::Open(options_, lsm_dir.path(), &other);
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  Options btree = options_;
+  btree.create_if_missing = false;
+  s = DB::Open(btree, lsm_dir.path(), &other);
+  EXPECT_NE(s.ToString().find("holds an LSM database"), std::string::npos) << s.ToString();
 }
 
 // The real file system without memory maps: the pager reads with pread
@@ -284,6 +292,31 @@ class UnmappedFileSystem : public dbtest::ForwardingFileSystem {
     std::unique_ptr<RandomRWFile> file_;
   };
 };
+
+// Bit rot that appears while the database is open: Check() reads every page
+// from the file again and verifies it, also the pages this process verified
+// before (through the memory map, or into the page cache without one).
+void ExpectCheckFindsDamageThatAppearsWhileOpen(BTreeDBTest* t) {
+  t->Open();
+  for (int i = 0; i < 3000; i++) t->Put(NumberedKey(i), std::string(100, 'v'));
+  LIGHTNING_ASSERT_OK(t->db_->Flush());  // a checkpoint: every page is in the file
+  LIGHTNING_ASSERT_OK(t->db_->Check());  // every page read and verified once
+  t->DamagePage(5);                      // behind the open database's back
+  Status s = t->db_->Check();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
+TEST_F(BTreeDBTest, CheckFindsDamageThatAppearsWhileOpenMapped) {
+  ExpectCheckFindsDamageThatAppearsWhileOpen(this);
+}
+
+TEST_F(BTreeDBTest, CheckFindsDamageThatAppearsWhileOpenCached) {
+  UnmappedFileSystem fs;
+  options_.fs = &fs;
+  options_.block_cache_bytes = 64 << 20;  // every page stays cached
+  ExpectCheckFindsDamageThatAppearsWhileOpen(this);
+  db_.reset();
+}
 
 TEST_F(BTreeDBTest, PageCacheServesReadsWithoutAMemoryMap) {
   UnmappedFileSystem fs;

@@ -259,11 +259,13 @@ Status Pager::Read(PageId id, PageType type, uint64_t max_txn, PageReadOptions r
     ref->data_ = view->base + id * kPageBytes;
     std::atomic<uint64_t>& word = view->verified[id / 64];
     const uint64_t bit = uint64_t{1} << (id % 64);
-    const bool verify = read.verify_checksum && (word.load(std::memory_order_relaxed) & bit) == 0;
+    const bool verify =
+        read.verify_checksum && (read.recheck || (word.load(std::memory_order_relaxed) & bit) == 0);
     s = CheckPage(ref->data_, id, type, max_txn, verify);
     if (s.ok() && verify) word.fetch_or(bit, std::memory_order_relaxed);
-  } else if (std::shared_ptr<const char> cached =
-                 cache_ != nullptr ? cache_->Lookup<char>(cache_id_, id) : nullptr) {
+  } else if (std::shared_ptr<const char> cached = cache_ != nullptr && !read.recheck
+                                                      ? cache_->Lookup<char>(cache_id_, id)
+                                                      : nullptr) {
     // Verified when it was read into the cache.
     ref->data_ = cached.get();
     ref->held_ = std::move(cached);

@@ -24,10 +24,11 @@
 // Reads. A page that is not dirty is read through a read-only shared memory
 // map of the file when the file system offers one (RandomRWFile::View), else
 // with pread into a buffer kept in a bounded LRU cache (BlockCache). Each
-// page's checksum is verified the first time it is read from the file, and
-// not again while this process runs: after that it only changes through this
-// pager's own writes, of pages that no reader can reach until they are
-// written (see Retire). Pages this process builds are checked when built,
+// page's checksum is verified the first time it is read from the file (or
+// from the file into the cache), and not again while this process runs
+// unless a read asks to recheck (the checker does): after that it only
+// changes through this pager's own writes, of pages that no reader can reach
+// until they are written (see Retire). Pages this process builds are checked when built,
 // and sealed (checksummed) when a checkpoint writes them.
 //
 // Thread safety: Read may be called from any thread at any time, and
@@ -66,9 +67,13 @@ void GrowPageBufferPool(int64_t bytes);
 //  fill_cache: without a memory map, a page read with pread is kept in the
 //    page cache. The cache holds only verified pages, so a page read to be
 //    cached is verified even when verify_checksum is false.
+//  recheck: read past the page cache and verify the checksum even of a page
+//    verified before (the checker: damage that appears while the process
+//    runs is found too).
 struct PageReadOptions {
   bool verify_checksum = true;
   bool fill_cache = true;
+  bool recheck = false;
 };
 
 // A page held for reading: data() stays valid while the PageRef lives.

@@ -58,6 +58,10 @@ Status LsmDB::Open(const Options& options, const std::string& path, std::unique_
 
 Status LsmDB::Recover() {
   FileSystem* fs = options_.fs;
+  if (fs->FileExists(PagesFileName(dir_))) {
+    return Status::InvalidArgument(dir_ +
+                                   ": holds a B+Tree database (open it with Engine::kBTree)");
+  }
   if (options_.create_if_missing) {
     // The database directory's own entry must be durable before a synced
     // write inside it can be.

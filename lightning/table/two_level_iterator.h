@@ -1,7 +1,7 @@
 // TwoLevelIterator: iterates a sequence of blocks through an index.
 //
 // The index iterator's values name blocks (a table's index block values are
-// BlockHandles; the LSM level iterator's are file numbers); block_function
+// BlockHandles; the LSM level iterator's are a file's number and size); block_function
 // opens an iterator over one of them. The result yields the blocks' entries in
 // order, in both directions, skipping empty blocks. The first error from the
 // index or from a block stops iteration: the iterator becomes invalid and

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "lightning/db.h"
+#include "lightning/file_system.h"
 #include "lightning/tools/escape.h"
 
 namespace lightning {
@@ -33,7 +34,8 @@ constexpr int kExitDbError = 3;
 constexpr size_t kLoadBatchEntries = 1000;
 constexpr size_t kLoadBatchBytes = 4 << 20;
 
-constexpr std::string_view kGlobalHelp = R"(Usage: lightning <db-path> <command> [args]
+constexpr std::string_view kGlobalHelp =
+    R"(Usage: lightning [--engine=lsm|btree] <db-path> <command> [args]
        lightning --help               this text
        lightning <command> --help     help on one command
 
@@ -49,7 +51,9 @@ Commands:
   compact            compact the whole database
 
 put, delete and load create the database if it does not exist; the other
-commands require an existing one.
+commands require an existing one. An existing database is opened with the
+engine that wrote it (a B+Tree database has a PAGES file); --engine picks the
+engine of a new one (default: lsm).
 
 Escapes: keys and values are arbitrary bytes. Output escapes a backslash as
 \\, a tab as \t, a newline as \n and any other byte outside printable ASCII
@@ -374,8 +378,26 @@ bool PrintHelpIfAsked(const std::vector<std::string_view>& words) {
   return asked;
 }
 
-int Run(const std::vector<std::string_view>& words) {
+// The engine of the database at `path`: the one whose files are there (a
+// B+Tree database has a PAGES file), else `wanted` (a new database).
+Engine EngineAt(const std::string& path, Engine wanted) {
+  FileSystem* fs = FileSystem::Default();
+  if (fs->FileExists(path + "/PAGES")) return Engine::kBTree;
+  if (fs->FileExists(path + "/CURRENT")) return Engine::kLsm;
+  return wanted;
+}
+
+int Run(std::vector<std::string_view> words) {
   if (PrintHelpIfAsked(words)) return kExitOk;
+  Engine engine = Engine::kLsm;
+  if (!words.empty() && words[0].starts_with("--engine=")) {
+    const std::string_view name = words[0].substr(9);
+    if (name != "lsm" && name != "btree") {
+      return UsageError("--engine takes lsm or btree, not '" + std::string(name) + "'");
+    }
+    engine = name == "btree" ? Engine::kBTree : Engine::kLsm;
+    words.erase(words.begin());
+  }
   if (words.size() < 2) return UsageError("expected <db-path> <command>");
   const std::string path(words[0]);
   const Command* command = FindCommand(words[1]);
@@ -386,6 +408,7 @@ int Run(const std::vector<std::string_view>& words) {
 
   Options options;
   options.create_if_missing = command->creates;
+  options.engine = EngineAt(path, engine);
   std::unique_ptr<DB> db;
   Status s = DB::Open(options, path, &db);
   if (!s.ok()) return Fail(s);

@@ -86,8 +86,13 @@ class DB {
   // still be released), they must be gone before the DB object is destroyed.
   virtual Status Close() = 0;
 
-  // "lightning.stats" (human-readable summary), "lightning.num-files-at-level<N>",
-  // "lightning.block-cache-hit-rate", "lightning.write-amplification", ...
+  // Both engines: "lightning.stats" (a human-readable summary),
+  // "lightning.write-amplification", "lightning.last-sequence". LSM:
+  // "lightning.num-files-at-level<N>", "lightning.block-cache-hit-rate", ...
+  // B+Tree: "lightning.btree.<key>" for each "key value" line of its stats
+  // (height, entries, pages, free-pages, dirty-pages, cache-hits, ...); these
+  // queue behind the writes in progress, as the counters belong to the writer.
+  // False for a name the engine does not know.
   virtual bool GetProperty(std::string_view name, std::string* value) = 0;
 
   // Not in api.md; engine-provided maintenance. Default: NotSupported.

@@ -440,8 +440,10 @@ Status BTreeDB::MaybeCheckpoint() {
   Status s = BeginCheckpoint();
   if (!s.ok()) return s;
   checkpoint_written_.store(false, std::memory_order_relaxed);
-  checkpoint_thread_ = std::thread([this] {
+  checkpoint_thread_ = std::thread([this, log_number = log_number_] {
     checkpoint_status_ = pager_->WriteCheckpoint();
+    // The meta naming log_number is durable: the older logs go here, off the writer's path.
+    if (checkpoint_status_.ok()) RemoveOldLogs(log_number);
     checkpoint_written_.store(true, std::memory_order_release);
   });
   return Status::OK();
@@ -534,18 +536,21 @@ void BTreeDB::EndCheckpoint() {
   old_log_.reset();
   if (old_log_file_ != nullptr) (void)old_log_file_->Close();  // every record is in the tree
   old_log_file_.reset();
-  RemoveOldLogs();
+  RemoveOldLogs(log_number_);
 }
 
 // Logs before the durable meta's are no longer needed. Best effort: a log
 // left behind is skipped by the next recovery (its records are in the tree).
-void BTreeDB::RemoveOldLogs() {
+// Called by the writer, or by the checkpoint thread once its meta is durable
+// (deleting a file can wait on the device: a file system that discards freed
+// blocks does so in the unlink).
+void BTreeDB::RemoveOldLogs(uint64_t log_number) {
   std::vector<std::string> names;
   if (!options_.fs->GetChildren(dir_, &names).ok()) return;
   for (const std::string& name : names) {
     uint64_t number = 0;
     FileType type;
-    if (ParseFileName(name, &number, &type) && type == FileType::kLog && number < log_number_) {
+    if (ParseFileName(name, &number, &type) && type == FileType::kLog && number < log_number) {
       (void)options_.fs->RemoveFile(dir_ + "/" + name);
     }
   }

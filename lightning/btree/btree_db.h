@@ -30,8 +30,8 @@
 // writer starts a checkpoint: it fsyncs the log, starts a new one (its first
 // record, a marker, synced), and picks the dirty pages; a background thread
 // writes them, fsyncs, writes the meta page naming the new log and fsyncs
-// again, while writers go on in the new log. A later write finishes it (the
-// written pages leave memory, the older logs are deleted); one that finds the
+// again, and deletes the older logs, while writers go on in the new log. A
+// later write finishes it (the written pages leave memory); one that finds the
 // dirty pages past twice the write buffer waits for it. Flush, Check, Close
 // and recovery checkpoint synchronously.
 //
@@ -111,7 +111,8 @@ class BTreeDB final : public DB {
   Status BeginCheckpoint();
   Status FinishCheckpoint();
   void EndCheckpoint();
-  void RemoveOldLogs();
+  // Deletes the logs numbered below `log_number` (those of a durable meta).
+  void RemoveOldLogs(uint64_t log_number);
 
   Status WriteAlone(WriteBatch* batch, bool large_values);
   Status PutLarge(const WriteOptions& o, std::string_view key, std::string_view value);

@@ -5,7 +5,8 @@
 #
 # Output of a full run: results/runs/<YYYY-MM-DD>-<shortcommit>.json (Google Benchmark's JSON,
 # unchanged, wrapped with the machine's facts: "machine" and "benchmark" keys), then results/README.md,
-# results/throughput.svg and the README.md section between the perf markers (results/render.py).
+# results/throughput.svg, the README.md section between the perf markers and the tour's results
+# chapter, lightning/docs/tour/11-results.md (results/render.py).
 # Fails (non-zero) when the bench binary fails, reports wrong data or leaves a workload out.
 #
 #   bash ci/perf.sh                 full scale, PERF_REPETITIONS (default 3) repetitions
@@ -156,4 +157,6 @@ if [[ "$partial" == true && $render_partial == 0 ]]; then
 fi
 update=()
 grep -q '<!-- perf:begin -->' README.md && update=(--update-readme README.md)
+# A complete run also renders the tour's results chapter (lightning/docs/tour/11-results.md).
+[[ "$partial" == true ]] || update+=(--tour)
 python3 results/render.py "$recorded" "${update[@]}"

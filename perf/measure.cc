@@ -25,8 +25,26 @@ bool ReadIo(IoCounters* io) {
   while (in >> name >> value) {
     if (name == "write_bytes:") io->write_bytes = value, any = true;
     if (name == "wchar:") io->wchar = value;
+    if (name == "syscr:" || name == "syscw:") io->syscalls += value;
   }
   return any;
+}
+
+uint64_t IoSyscallsOf(const std::function<void()>& body) {
+  // Reading /proc/self/io is itself counted (after the values it returns):
+  // two reads back to back measure that cost, which each delta then excludes.
+  static const uint64_t own = [] {
+    IoCounters a, b;
+    ReadIo(&a);
+    ReadIo(&b);
+    return b.syscalls - a.syscalls;
+  }();
+  IoCounters before, after;
+  ReadIo(&before);
+  body();
+  ReadIo(&after);
+  const uint64_t delta = after.syscalls - before.syscalls;
+  return delta > own ? delta - own : 0;
 }
 
 bool ResetPeakRss() {

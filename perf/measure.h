@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,9 +28,14 @@ namespace lightning::perf {
 struct IoCounters {
   uint64_t write_bytes = 0;  // bytes sent (or to be sent) to storage
   uint64_t wchar = 0;        // bytes passed to write()-like system calls
+  uint64_t syscalls = 0;     // read()- and write()-like system calls (syscr + syscw)
 };
 // False if /proc/self/io cannot be read (then *io is zero).
 bool ReadIo(IoCounters* io);
+// The read and write system calls of `body`, all threads of the process
+// (syscr + syscw of /proc/self/io: read, pread, readv, write, pwrite, writev
+// and the like; not fsync, not mmap page faults), less ReadIo's own.
+uint64_t IoSyscallsOf(const std::function<void()>& body);
 
 // Returns freed heap to the kernel (earlier runs' memory would otherwise stay
 // resident and count in this run's peak), then resets the peak to the current

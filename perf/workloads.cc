@@ -94,6 +94,7 @@ struct Run {
   bool mib = false;            // the figure is MiB/s of user_bytes, not ops/s
   bool verified = false;       // every read was checked
   double seconds = 0;          // the timed part
+  uint64_t io_syscalls = 0;    // read and write system calls of the timed part (IoSyscallsOf)
 
   std::string Open() {
     store = engine.make();
@@ -107,9 +108,11 @@ struct Run {
   std::string Timed(const std::function<std::string()>& body) {
     std::string error;
     for (auto _ : state) {
-      const Clock::time_point start = Clock::now();
-      error = body();
-      seconds += std::chrono::duration<double>(Clock::now() - start).count();
+      io_syscalls += IoSyscallsOf([&] {
+        const Clock::time_point start = Clock::now();
+        error = body();
+        seconds += std::chrono::duration<double>(Clock::now() - start).count();
+      });
     }
     return error;
   }
@@ -549,6 +552,7 @@ void Report(Run& run, const IoCounters& io_before, const IoCounters& io_after, u
   state.counters["disk_bytes"] = disk_bytes;
   state.counters["space_amp"] = run.live_bytes == 0 ? 0 : double(disk_bytes) / run.live_bytes;
   state.counters["peak_rss_mib"] = rss_reset ? PeakRssMib() : 0;
+  state.counters["io_syscalls_per_op"] = run.ops == 0 ? 0 : double(run.io_syscalls) / run.ops;
   state.counters["verified"] = run.verified ? 1 : 0;
 }
 

@@ -17,6 +17,11 @@ Output (files are overwritten, so the README is never edited by hand):
   render.py [RUN] --readme-section                     print the top-level README's section only
   render.py RUN --check                                validate; exit 1 on wrong data, no rows,
                                                        or (complete runs) a workload id missing
+  render.py [RUN] --tour                               also write the tour's results chapter,
+                                                       lightning/docs/tour/11-results.md, from
+                                                       its template 11-results.md.in
+  render.py [RUN] --check-tour                         exit 1 if that chapter is not the
+                                                       rendering of its template with RUN
 
 Figures are medians over the repetitions (Google Benchmark's "median" aggregate rows, computed here
 when a run has one repetition and thus no aggregates). Ratios are Lightning / engine, oriented so
@@ -196,6 +201,13 @@ def fmt_opt(value, spec):
     return "—" if value is None or value == 0 else format(value, spec)
 
 
+def fmt_syscalls(value):
+    """Read/write system calls per op: absent in runs before the counter existed."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}" if value >= 0.1 or value == 0 else f"{value:.4f}"
+
+
 def table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
@@ -215,7 +227,7 @@ def workload_table(run, wid):
         r = run.results[(rid, engine)]
         name = engine if rid == wid else f"{engine} ({rid})"
         if r.error:
-            rows.append([name, r.label or "—", run.cell(rid, engine)] + ["—"] * 6)
+            rows.append([name, r.label or "—", run.cell(rid, engine)] + ["—"] * 7)
             continue
         values = r.values(metric)
         span = f"{fmt(min(values), metric)} – {fmt(max(values), metric)}" if values else "—"
@@ -226,10 +238,11 @@ def workload_table(run, wid):
                      fmt_opt(r.median("peak_rss_mib"), ",.1f"),
                      fmt_opt(r.median("write_amp"), ".2f"),
                      fmt_opt(disk / 2**20, ",.1f" if disk >= 2**20 else ".3f"),
-                     fmt_opt(r.median("space_amp"), ".2f")])
+                     fmt_opt(r.median("space_amp"), ".2f"),
+                     fmt_syscalls(r.median("io_syscalls_per_op"))])
     verb = "ms, lower is better" if metric == "time" else unit
     return table(["engine", "settings", f"median {verb}", "min – max", "Lightning / engine",
-                  "peak RSS MiB", "write amp", "disk MiB", "space amp"], rows)
+                  "peak RSS MiB", "write amp", "disk MiB", "space amp", "I/O syscalls / op"], rows)
 
 
 def summary_rows(run):
@@ -434,6 +447,76 @@ def render_readme(run, run_rel, charted):
     return "\n".join(out)
 
 
+# --- The tour's results chapter ---------------------------------------------------------------
+# lightning/docs/tour/11-results.md is rendered from 11-results.md.in: prose that explains the
+# figures, with every figure a placeholder filled from the run, so none is typed in.
+#   {{fig ID ENGINE}}       the median figure with its unit          {{wa ID ENGINE}}  write amp
+#   {{ratio ID A B}}        A's figure / B's (>1: A is faster)       {{sa ID ENGINE}}  space amp
+#   {{rss ID ENGINE}}       peak RSS, MiB                            {{sys ID ENGINE}} I/O syscalls/op
+#   {{table}}               the overview table     {{provenance}}    the run's commit, date, machine
+TOUR_TEMPLATE = os.path.join(os.path.dirname(RESULTS_DIR), "lightning", "docs", "tour",
+                             "11-results.md.in")
+TOUR_ENGINES = [("lightning", "LSM"), (BTREE, "B+Tree"), ("rocksdb", "RocksDB"),
+                ("leveldb", "LevelDB"), ("lmdb", "LMDB"), ("sqlite", "SQLite")]
+
+
+def pair_ratio(run, wid, a, b):
+    fa, fb = run.figure(wid, a), run.figure(wid, b)
+    if fa is None or fb is None or fa <= 0 or fb <= 0:
+        return None
+    return fb / fa if WORKLOADS[wid][1] == "time" else fa / fb
+
+
+def tour_table(run):
+    rows = []
+    for wid in MAIN_IDS:
+        metric = WORKLOADS[wid][1]
+        cells = [f"**{wid}** ({UNITS[metric]})"]
+        for engine, _ in TOUR_ENGINES:
+            r = run.results.get((wid, engine))
+            if r is None or r.error:
+                cells.append("—")
+                continue
+            wa = r.median("write_amp") or 0
+            cells.append(fmt(r.median(metric), metric) + (f" (wa {wa:.1f})" if wa else ""))
+        cells.append(fmt_ratio(pair_ratio(run, wid, BTREE, "lightning")))
+        rows.append(cells)
+    return table(["workload"] + [name for _, name in TOUR_ENGINES] + ["B+Tree / LSM"], rows)
+
+
+def render_tour(run, template_text):
+    """The chapter's text; exits naming the first placeholder the run cannot fill."""
+    def fill(match):
+        words = match.group(1).split()
+        kind, args = words[0], words[1:]
+        value = None
+        if kind == "table" and not args:
+            return tour_table(run)
+        if kind == "provenance" and not args:
+            return provenance(run)
+        if kind == "fig" and len(args) == 2 and args[0] in WORKLOADS:
+            figure = run.figure(*args)
+            metric = WORKLOADS[args[0]][1]
+            value = None if figure is None else f"{fmt(figure, metric)} {UNITS[metric]}"
+        elif kind == "ratio" and len(args) == 3 and args[0] in WORKLOADS:
+            value = fmt_ratio(pair_ratio(run, *args)) if pair_ratio(run, *args) else None
+        elif kind in ("wa", "sa", "rss", "sys") and len(args) == 2:
+            r = run.results.get(tuple(args))
+            key = {"wa": "write_amp", "sa": "space_amp", "rss": "peak_rss_mib",
+                   "sys": "io_syscalls_per_op"}[kind]
+            number = None if r is None or r.error else r.median(key)
+            if number is not None:
+                value = fmt_syscalls(number) if kind == "sys" else \
+                    f"{number:,.0f}" if kind == "rss" else f"{number:.2f}"
+        if value is None:
+            sys.exit(f"render.py: the run has no value for {{{{{match.group(1)}}}}} "
+                     f"({run.path})")
+        return value
+    header = ("<!-- Generated by results/render.py from 11-results.md.in and the run "
+              f"{os.path.basename(run.path)}; do not edit by hand. -->\n")
+    return header + re.sub(r"\{\{([^{}]+)\}\}", fill, template_text)
+
+
 def readme_section(run, link):
     return "\n".join([BEGIN, f"Measured by `bash ci/perf.sh` ({provenance(run)}); missing peers: "
                       f"{missing_peers(run)}. Full tables and chart: [{link}]({link}).", "",
@@ -556,10 +639,29 @@ def main():
     parser.add_argument("--update-readme", metavar="FILE",
                         help="also rewrite FILE between the perf markers")
     parser.add_argument("--check", action="store_true", help="validate the run and stop")
+    parser.add_argument("--tour", action="store_true",
+                        help="also render the tour's results chapter (11-results.md.in)")
+    parser.add_argument("--check-tour", action="store_true",
+                        help="exit 1 if the results chapter differs from its rendering")
     args = parser.parse_args()
     run = Run(args.run or newest_run())
     if args.check:
         sys.exit(check(run))
+    chapter = TOUR_TEMPLATE[:-len(".in")]
+    if args.check_tour:
+        with open(TOUR_TEMPLATE) as f:
+            want = render_tour(run, f.read())
+        with open(chapter) as f:
+            if f.read() != want:
+                sys.exit(f"render.py: {chapter} is not the rendering of its template with "
+                         f"{run.path}: run python3 results/render.py --tour")
+        return
+    if args.tour:
+        with open(TOUR_TEMPLATE) as f:
+            text = render_tour(run, f.read())
+        with open(chapter, "w") as f:
+            f.write(text)
+        print(f"render.py: wrote {chapter} from {run.path}")
     out = os.path.abspath(args.out)
     # The section links to OUT/README.md relative to the file quoting it (default: the repo root).
     quoting_dir = os.path.dirname(os.path.abspath(args.update_readme)) if args.update_readme \

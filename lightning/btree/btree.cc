@@ -540,7 +540,8 @@ Status TreeWriter::EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<
   if (!s.ok()) return s;
   if (!op.put && (!equal || count == 1)) return Status::OK();  // nothing to do, or empty
 
-  std::string cell;
+  std::string& cell = fresh_cells_;  // scratch: no allocation per edit
+  cell.clear();
   Entry e;
   if (op.put) {
     e.key_run = equal ? old.key_run : 0;

@@ -115,7 +115,7 @@ class TreeWriter {
   std::deque<PageRef> held_;         // pages the entries' views point into (stable addresses)
   std::deque<std::string> storage_;  // keys the writer made (separators, loaded keys)
   std::vector<std::pair<PageId, PageBuffer>> undo_;  // own pages replaced: id, old content
-  // RewriteLeaf's scratch, kept between calls for its capacity.
+  // EditLeaf's and RewriteLeaf's scratch, kept between calls for its capacity.
   struct Piece {
     const char* data;  // nullptr: at `offset` in fresh_cells_
     uint32_t offset;

@@ -63,7 +63,6 @@ inline int CompareKeys(std::string_view a, std::string_view b) {
   return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
 }
 
-// *cmp is <0, 0 or >0 as `target` sorts before, equal to or after the cell's key.
 // The separator a leaf split gives the parent: the shortest prefix of `right`
 // (the right page's first key) that sorts above `left` (the left page's last
 // key). Every key of the left page is below it; `right` is not.
@@ -73,6 +72,7 @@ std::string_view LeafSeparator(std::string_view left, std::string_view right) {
   return right.substr(0, common + 1);
 }
 
+// *cmp is <0, 0 or >0 as `target` sorts before, equal to or after the cell's key.
 Status Compare(const Pager& pager, const Cell& c, std::string_view target, uint64_t max_txn,
                PageReadOptions read, int* cmp) {
   if (c.key_run == 0) {

@@ -188,7 +188,7 @@ run_gtest() {
   run_first=""
   if grep -q '^\[  FAILED  \]' "$log"; then
     run_rc=1
-    run_first="test: $(grep -m1 -E '^\[  FAILED  \] [A-Za-z]' "$log" | sed 's/^.*\] //'): $(grep -m1 -E 'Corruption|Expected|Failure' "$log" | cut -c1-80)"
+    run_first="test: $(grep -m1 -E '^\[  FAILED  \] [A-Za-z]' "$log" | sed 's/^.*\] //'): $(grep -v '^Note: ' "$log" | grep -m1 -E 'Corruption|Expected|Failure' | cut -c1-80)"
   elif [ "$run_rc" -gt 128 ] && [ "$run_rc" != 124 ]; then
     run_first="test binary died (signal $((run_rc - 128)))"
   fi

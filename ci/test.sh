@@ -2,7 +2,8 @@
 # The test command (quoted in README.md): installs the dependencies, then for
 # each CMake preset given (default: release) configures, builds and runs every
 # test with CTest. After the release preset's tests it also installs the
-# library and builds an outside project against it (ci/find_package_test.sh).
+# library and builds an outside project against it (ci/find_package_test.sh),
+# and checks the guided tour against the code (ci/tour_check.py).
 # Stops at the first failure and prints a summary of what passed and failed.
 #
 # The preset `fuzz` instead replays every fuzz corpus entry and fuzzes each
@@ -57,6 +58,8 @@ for index in "${!presets[@]}"; do
   run_step "$index" test ctest --preset "$preset" -j2
   if [[ "$preset" == "release" ]]; then
     run_step "$index" find_package bash ci/find_package_test.sh
+    # The guided tour: links, names, Prove-it commands, exercises, diagrams, results chapter.
+    run_step "$index" "tour check" python3 ci/tour_check.py
   fi
   summary[index]="$(printf '%-8s passed in %ds' "$preset" $((SECONDS - start)))"
 done

@@ -137,6 +137,14 @@ Status LowerBound(const Pager& pager, const NodeView& node, std::string_view tar
   return Search(pager, node, 0, target, /*strict=*/false, max_txn, read, index, equal);
 }
 
+// A binary search in a leaf touches a handful of its cache lines, one after
+// another. A leaf of a large tree is rarely in the cache: asking for all of
+// its lines at once lets the memory fetch them in parallel, not in turn (W2:
+// about a tenth more Gets per second).
+inline void PrefetchPage(const char* page) {
+  for (size_t line = 64; line < kPageBytes; line += 64) __builtin_prefetch(page + line);
+}
+
 Status ReadNodePage(const Pager& pager, PageId id, uint32_t level, uint64_t max_txn,
                     PageReadOptions read, PageRef* ref, NodeView* node) {
   Status s = pager.Read(id, level == 1 ? PageType::kLeaf : PageType::kBranch, max_txn, read, ref);
@@ -171,6 +179,7 @@ Status TreeGet(const Pager& pager, const TreeRoot& tree, std::string_view key, P
       id = c.child;
       continue;
     }
+    PrefetchPage(ref.data());
     int i = 0;
     bool equal = false;
     s = LowerBound(pager, node, key, tree.txn, read, &i, &equal);
@@ -525,6 +534,7 @@ Status TreeWriter::EditLeaf(PageId id, const TreeOp* ops, size_t n, std::vector<
   Status s = ReadNodePage(*pager_, id, 1, txn_, {}, &ref, &view);
   if (!s.ok()) return s;
   const char* page = ref.data();
+  PrefetchPage(page);  // the search, and the copy below, read most of it
   const int count = view.count();
   // The cells must lie in slot order (as NodeBuilder and this function lay them out).
   for (int j = 1; j < count; j++) {

@@ -460,13 +460,6 @@ TOUR_ENGINES = [("lightning", "LSM"), (BTREE, "B+Tree"), ("rocksdb", "RocksDB"),
                 ("leveldb", "LevelDB"), ("lmdb", "LMDB"), ("sqlite", "SQLite")]
 
 
-def pair_ratio(run, wid, a, b):
-    fa, fb = run.figure(wid, a), run.figure(wid, b)
-    if fa is None or fb is None or fa <= 0 or fb <= 0:
-        return None
-    return fb / fa if WORKLOADS[wid][1] == "time" else fa / fb
-
-
 def tour_table(run):
     rows = []
     for wid in MAIN_IDS:
@@ -479,7 +472,7 @@ def tour_table(run):
                 continue
             wa = r.median("write_amp") or 0
             cells.append(fmt(r.median(metric), metric) + (f" (wa {wa:.1f})" if wa else ""))
-        cells.append(fmt_ratio(pair_ratio(run, wid, BTREE, "lightning")))
+        cells.append(fmt_ratio(faster(run, wid, BTREE, "lightning")))
         rows.append(cells)
     return table(["workload"] + [name for _, name in TOUR_ENGINES] + ["B+Tree / LSM"], rows)
 
@@ -499,7 +492,7 @@ def render_tour(run, template_text):
             metric = WORKLOADS[args[0]][1]
             value = None if figure is None else f"{fmt(figure, metric)} {UNITS[metric]}"
         elif kind == "ratio" and len(args) == 3 and args[0] in WORKLOADS:
-            value = fmt_ratio(pair_ratio(run, *args)) if pair_ratio(run, *args) else None
+            value = fmt_ratio(faster(run, *args)) if faster(run, *args) else None
         elif kind in ("wa", "sa", "rss", "sys") and len(args) == 2:
             r = run.results.get(tuple(args))
             key = {"wa": "write_amp", "sa": "space_amp", "rss": "peak_rss_mib",
